@@ -1,0 +1,90 @@
+//! `Engine`: the compilation environment shared by every module and store,
+//! holding the configuration and the Cranelift ISA of the host.
+
+use crate::config::Config;
+use anyhow::{Result, anyhow};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use std::sync::Arc;
+
+/// A compilation environment. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    config: Config,
+    isa: OwnedTargetIsa,
+}
+
+impl Engine {
+    /// Creates an engine for the host machine.
+    ///
+    /// # Errors
+    ///
+    /// The host architecture is not supported by Cranelift, or the
+    /// configuration is inconsistent.
+    pub fn new(config: &Config) -> Result<Engine> {
+        let mut flags = settings::builder();
+        let set = |flags: &mut settings::Builder, name: &str, value: &str| {
+            flags
+                .set(name, value)
+                .map_err(|e| anyhow!("cranelift setting {name}={value}: {e}"))
+        };
+        set(&mut flags, "opt_level", "speed")?;
+        set(
+            &mut flags,
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
+        // Backtraces walk the frame-pointer chain.
+        set(&mut flags, "preserve_frame_pointers", "true")?;
+        // Stack overflow is caught by the stack-limit check in each prologue.
+        set(&mut flags, "enable_probestack", "false")?;
+        set(&mut flags, "unwind_info", "false")?;
+        let isa_builder = cranelift_native::builder().map_err(|e| anyhow!("host ISA: {e}"))?;
+        let isa = isa_builder
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| anyhow!("host ISA: {e}"))?;
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                config: config.clone(),
+                isa,
+            }),
+        })
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The Cranelift target ISA.
+    pub fn isa(&self) -> &dyn cranelift_codegen::isa::TargetIsa {
+        &*self.inner.isa
+    }
+
+    /// True if both handles refer to the same engine.
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Engine {
+        Engine::new(&Config::default()).expect("the host is supported by Cranelift")
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("triple", &self.isa().triple().to_string())
+            .finish()
+    }
+}

@@ -1,0 +1,35 @@
+//! Kiln's compiler: validates WebAssembly modules, translates them to
+//! Cranelift IR and compiles them to a native code image.
+//!
+//! | feature | status |
+//! |---|---|
+//! | integer and float instructions, sign extension, saturating truncation | yes |
+//! | structured control, calls, multi-value | yes |
+//! | globals, linear memory (guard pages or explicit checks) | yes |
+//! | tables, `call_indirect`, reference types, bulk memory | not yet |
+//! | 128-bit SIMD | no |
+//!
+//! The engine never calls the runtime: compiled code reaches runtime
+//! services through the VMContext, laid out by [`vm_layout::VMOffsets`].
+
+#![deny(missing_docs)]
+
+mod code;
+mod compile;
+mod config;
+mod engine;
+mod module;
+pub mod module_info;
+mod translate;
+mod trap;
+mod types;
+pub mod vm_layout;
+
+pub use code::CodeImage;
+pub use config::Config;
+pub use engine::Engine;
+pub use module::{ExportType, ImportType, Module};
+pub use trap::TrapCode;
+pub use types::{
+    EntityIndex, ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType,
+};

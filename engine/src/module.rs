@@ -1,0 +1,192 @@
+//! `Module`: a validated, compiled WebAssembly module, shareable across
+//! threads and stores.
+
+use crate::Engine;
+use crate::code::CodeImage;
+use crate::module_info::{ModuleInfo, SegmentMode};
+use crate::types::ExternType;
+use crate::vm_layout::VMOffsets;
+use anyhow::{Context as _, Result};
+use std::sync::Arc;
+
+/// A compiled module. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct Module {
+    inner: Arc<ModuleInner>,
+}
+
+struct ModuleInner {
+    engine: Engine,
+    info: ModuleInfo,
+    offsets: VMOffsets,
+    code: CodeImage,
+    /// The bytes of all data segments; `info.data[i].range` indexes here.
+    data: Box<[u8]>,
+}
+
+/// An import of a module, as seen by an embedder.
+#[derive(Clone, Debug)]
+pub struct ImportType<'a> {
+    module: &'a str,
+    name: &'a str,
+    ty: ExternType,
+}
+
+impl<'a> ImportType<'a> {
+    /// The module name.
+    pub fn module(&self) -> &'a str {
+        self.module
+    }
+
+    /// The field name.
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// The expected type.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+/// An export of a module, as seen by an embedder.
+#[derive(Clone, Debug)]
+pub struct ExportType<'a> {
+    name: &'a str,
+    ty: ExternType,
+}
+
+impl<'a> ExportType<'a> {
+    /// The export name.
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// The exported entity's type.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+impl Module {
+    /// Compiles a module from the binary or text format.
+    ///
+    /// # Errors
+    ///
+    /// Text that does not parse, or a binary that is malformed or invalid;
+    /// the message gives the byte offset.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = bytes.as_ref();
+        let binary = wat::parse_bytes(bytes).context("failed to parse WebAssembly text")?;
+        Module::from_binary(engine, &binary)
+    }
+
+    /// Compiles a module from the binary format.
+    ///
+    /// # Errors
+    ///
+    /// A malformed or invalid binary; the message gives the byte offset.
+    pub fn from_binary(engine: &Engine, wasm: &[u8]) -> Result<Module> {
+        let (mut info, bodies) = ModuleInfo::parse(wasm)?;
+        let offsets = VMOffsets::new(&info);
+        let code = crate::compile::compile(engine, &info, &offsets, bodies)?;
+        let mut data = Vec::new();
+        for seg in &mut info.data {
+            let start = data.len();
+            data.extend_from_slice(&wasm[seg.range.clone()]);
+            seg.range = start..data.len();
+        }
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                info,
+                offsets,
+                code,
+                data: data.into(),
+            }),
+        })
+    }
+
+    /// Validates a binary without compiling it.
+    ///
+    /// # Errors
+    ///
+    /// The binary is malformed or invalid.
+    pub fn validate(wasm: &[u8]) -> Result<()> {
+        wasmparser::Validator::new_with_features(crate::module_info::features())
+            .validate_all(wasm)?;
+        Ok(())
+    }
+
+    /// The engine that compiled this module.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The module's name from its name section.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.info.name.as_deref()
+    }
+
+    /// The imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> {
+        let info = &self.inner.info;
+        info.imports.iter().map(|i| ImportType {
+            module: &i.module,
+            name: &i.name,
+            ty: info.entity_type(i.index),
+        })
+    }
+
+    /// The exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> {
+        let info = &self.inner.info;
+        info.exports.iter().map(|e| ExportType {
+            name: &e.name,
+            ty: info.entity_type(e.index),
+        })
+    }
+
+    /// Everything known about the module but its code.
+    pub fn info(&self) -> &ModuleInfo {
+        &self.inner.info
+    }
+
+    /// The VMContext layout of this module's instances.
+    pub fn offsets(&self) -> &VMOffsets {
+        &self.inner.offsets
+    }
+
+    /// The compiled code.
+    pub fn code(&self) -> &CodeImage {
+        &self.inner.code
+    }
+
+    /// The contents of data segment `i`.
+    pub fn data_segment(&self, i: usize) -> &[u8] {
+        &self.inner.data[self.inner.info.data[i].range.clone()]
+    }
+
+    /// True if both handles refer to the same compiled module.
+    pub fn same(a: &Module, b: &Module) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    /// True if the module has any active data segment (for allocators that
+    /// want to skip initialization).
+    pub fn has_active_data(&self) -> bool {
+        self.inner
+            .info
+            .data
+            .iter()
+            .any(|d| matches!(d.mode, SegmentMode::Active { .. }))
+    }
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.name())
+            .finish()
+    }
+}

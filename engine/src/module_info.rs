@@ -1,0 +1,448 @@
+//! `ModuleInfo`: everything about a module except its code, gathered in one
+//! validating pass over the binary.
+//!
+//! Invariants: index spaces put imports first (`funcs[..num_imported_funcs]`
+//! are the imported functions, and likewise for globals, memories, tables);
+//! every index stored here was checked by the validator.
+
+use crate::types::{EntityIndex, ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
+use anyhow::{Context as _, Result, bail};
+use std::collections::HashMap;
+use wasmparser::{
+    FuncToValidate, FunctionBody, Parser, Payload, ValidPayload, Validator, ValidatorResources,
+    WasmFeatures,
+};
+
+/// A constant expression, as used by global initializers and segment offsets.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ConstExpr {
+    /// `i32.const`.
+    I32(i32),
+    /// `i64.const`.
+    I64(i64),
+    /// `f32.const`, as bits.
+    F32(u32),
+    /// `f64.const`, as bits.
+    F64(u64),
+    /// `v128.const`, as bits.
+    V128(u128),
+    /// `ref.null`.
+    RefNull,
+    /// `ref.func`.
+    RefFunc(u32),
+    /// `global.get` of an imported global.
+    GlobalGet(u32),
+}
+
+impl ConstExpr {
+    fn parse(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+        use wasmparser::Operator as O;
+        let mut reader = expr.get_operators_reader();
+        let value = match reader.read()? {
+            O::I32Const { value } => ConstExpr::I32(value),
+            O::I64Const { value } => ConstExpr::I64(value),
+            O::F32Const { value } => ConstExpr::F32(value.bits()),
+            O::F64Const { value } => ConstExpr::F64(value.bits()),
+            O::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
+            O::RefNull { .. } => ConstExpr::RefNull,
+            O::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
+            O::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
+            op => bail!("unsupported constant expression operator {op:?}"),
+        };
+        match reader.read()? {
+            O::End => Ok(value),
+            op => bail!("unsupported constant expression operator {op:?}"),
+        }
+    }
+}
+
+/// One import of a module.
+#[derive(Clone, Debug)]
+pub struct Import {
+    /// The module name.
+    pub module: String,
+    /// The field name.
+    pub name: String,
+    /// The entity it defines, as an index into its index space.
+    pub index: EntityIndex,
+}
+
+/// One export of a module.
+#[derive(Clone, Debug)]
+pub struct Export {
+    /// The export name.
+    pub name: String,
+    /// The exported entity.
+    pub index: EntityIndex,
+}
+
+/// A global: its type and, for defined globals, its initializer.
+#[derive(Clone, Copy, Debug)]
+pub struct Global {
+    /// The global's type.
+    pub ty: GlobalType,
+    /// The initializer (`None` for imported globals).
+    pub init: Option<ConstExpr>,
+}
+
+/// Where an element or data segment goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SegmentMode {
+    /// Copied into the table or memory at instantiation.
+    Active {
+        /// Table or memory index.
+        index: u32,
+        /// Offset expression.
+        offset: ConstExpr,
+    },
+    /// Available to `table.init` / `memory.init`.
+    Passive,
+    /// Only declares functions referenceable by `ref.func`.
+    Declared,
+}
+
+/// An element segment.
+#[derive(Clone, Debug)]
+pub struct ElemSegment {
+    /// Active, passive or declared.
+    pub mode: SegmentMode,
+    /// The element type.
+    pub ty: ValType,
+    /// The items, each a constant expression (`RefFunc`, `RefNull` or `GlobalGet`).
+    pub items: Vec<ConstExpr>,
+}
+
+/// A data segment.
+#[derive(Clone, Debug)]
+pub struct DataSegment {
+    /// Active or passive.
+    pub mode: SegmentMode,
+    /// Byte range of the contents within the module's binary.
+    pub range: std::ops::Range<usize>,
+}
+
+/// Everything about a module but its function bodies.
+#[derive(Debug, Default)]
+pub struct ModuleInfo {
+    /// The module's name from the name section.
+    pub name: Option<String>,
+    /// The type section's function types.
+    pub types: Vec<FuncType>,
+    /// Type index of every function, imports first.
+    pub funcs: Vec<u32>,
+    /// Number of imported functions.
+    pub num_imported_funcs: u32,
+    /// Every global, imports first.
+    pub globals: Vec<Global>,
+    /// Number of imported globals.
+    pub num_imported_globals: u32,
+    /// Every memory, imports first.
+    pub memories: Vec<MemoryType>,
+    /// Number of imported memories.
+    pub num_imported_memories: u32,
+    /// Every table, imports first.
+    pub tables: Vec<TableType>,
+    /// Number of imported tables.
+    pub num_imported_tables: u32,
+    /// Imports in order.
+    pub imports: Vec<Import>,
+    /// Exports in order.
+    pub exports: Vec<Export>,
+    /// Export name -> position in `exports`.
+    pub export_map: HashMap<String, usize>,
+    /// The start function.
+    pub start: Option<u32>,
+    /// Element segments.
+    pub elems: Vec<ElemSegment>,
+    /// Data segments.
+    pub data: Vec<DataSegment>,
+    /// Function names from the name section.
+    pub func_names: HashMap<u32, String>,
+    /// Functions referenced outside of calls (exports, elements, `ref.func`),
+    /// which need a function reference in the VMContext.
+    pub escaping_funcs: Vec<bool>,
+}
+
+/// A function body waiting for validation and translation.
+pub(crate) struct FunctionInput<'a> {
+    pub validator: FuncToValidate<ValidatorResources>,
+    pub body: FunctionBody<'a>,
+}
+
+/// The feature set Kiln accepts: WebAssembly 2.0 without 128-bit SIMD.
+pub(crate) fn features() -> WasmFeatures {
+    WasmFeatures::WASM2.difference(WasmFeatures::SIMD)
+}
+
+impl ModuleInfo {
+    /// The type of function `index`.
+    pub fn func_type(&self, index: u32) -> &FuncType {
+        &self.types[self.funcs[index as usize] as usize]
+    }
+
+    /// True if function `index` is imported.
+    pub fn is_imported_func(&self, index: u32) -> bool {
+        index < self.num_imported_funcs
+    }
+
+    /// Number of functions defined (not imported) by the module.
+    pub fn num_defined_funcs(&self) -> u32 {
+        self.funcs.len() as u32 - self.num_imported_funcs
+    }
+
+    /// Number of defined globals.
+    pub fn num_defined_globals(&self) -> u32 {
+        self.globals.len() as u32 - self.num_imported_globals
+    }
+
+    /// Number of defined memories.
+    pub fn num_defined_memories(&self) -> u32 {
+        self.memories.len() as u32 - self.num_imported_memories
+    }
+
+    /// Number of defined tables.
+    pub fn num_defined_tables(&self) -> u32 {
+        self.tables.len() as u32 - self.num_imported_tables
+    }
+
+    /// The type of an entity.
+    pub fn entity_type(&self, index: EntityIndex) -> ExternType {
+        match index {
+            EntityIndex::Func(i) => ExternType::Func(self.func_type(i).clone()),
+            EntityIndex::Global(i) => ExternType::Global(self.globals[i as usize].ty),
+            EntityIndex::Memory(i) => ExternType::Memory(self.memories[i as usize]),
+            EntityIndex::Table(i) => ExternType::Table(self.tables[i as usize]),
+        }
+    }
+
+    /// Looks an export up by name.
+    pub fn export(&self, name: &str) -> Option<&Export> {
+        self.export_map.get(name).map(|&i| &self.exports[i])
+    }
+
+    /// Validates `wasm` and gathers its `ModuleInfo` and function bodies.
+    ///
+    /// # Errors
+    ///
+    /// A malformed or invalid module; the message names the problem and its
+    /// byte offset.
+    pub(crate) fn parse(wasm: &[u8]) -> Result<(ModuleInfo, Vec<FunctionInput<'_>>)> {
+        let mut validator = Validator::new_with_features(features());
+        let mut info = ModuleInfo::default();
+        let mut bodies = Vec::new();
+        for payload in Parser::new(0).parse_all(wasm) {
+            let payload = payload?;
+            if let ValidPayload::Func(validator, body) = validator.payload(&payload)? {
+                bodies.push(FunctionInput { validator, body });
+                continue;
+            }
+            info.section(payload, wasm)?;
+        }
+        info.escaping_funcs = vec![false; info.funcs.len()];
+        for export in &info.exports {
+            if let EntityIndex::Func(i) = export.index {
+                info.escaping_funcs[i as usize] = true;
+            }
+        }
+        let mut mark = |e: &ConstExpr| {
+            if let ConstExpr::RefFunc(i) = e {
+                info.escaping_funcs[*i as usize] = true;
+            }
+        };
+        for g in &info.globals {
+            g.init.iter().for_each(&mut mark);
+        }
+        for seg in &info.elems {
+            seg.items.iter().for_each(&mut mark);
+        }
+        Ok((info, bodies))
+    }
+
+    fn section(&mut self, payload: Payload<'_>, wasm: &[u8]) -> Result<()> {
+        match payload {
+            Payload::TypeSection(reader) => {
+                for ty in reader.into_iter_err_on_gc_types() {
+                    let ty = ty?;
+                    let params = ty.params().iter().map(|t| ValType::from_wasmparser(*t));
+                    let results = ty.results().iter().map(|t| ValType::from_wasmparser(*t));
+                    self.types.push(FuncType::new(
+                        params.collect::<Result<Vec<_>>>()?,
+                        results.collect::<Result<Vec<_>>>()?,
+                    ));
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import?;
+                    let index = match import.ty {
+                        wasmparser::TypeRef::Func(ty) => {
+                            self.funcs.push(ty);
+                            self.num_imported_funcs += 1;
+                            EntityIndex::Func(self.funcs.len() as u32 - 1)
+                        }
+                        wasmparser::TypeRef::Global(ty) => {
+                            self.globals.push(Global {
+                                ty: global_type(&ty)?,
+                                init: None,
+                            });
+                            self.num_imported_globals += 1;
+                            EntityIndex::Global(self.globals.len() as u32 - 1)
+                        }
+                        wasmparser::TypeRef::Memory(ty) => {
+                            self.memories.push(MemoryType::from_wasmparser(&ty));
+                            self.num_imported_memories += 1;
+                            EntityIndex::Memory(self.memories.len() as u32 - 1)
+                        }
+                        wasmparser::TypeRef::Table(ty) => {
+                            self.tables.push(TableType::from_wasmparser(&ty)?);
+                            self.num_imported_tables += 1;
+                            EntityIndex::Table(self.tables.len() as u32 - 1)
+                        }
+                        other => bail!("unsupported import kind {other:?}"),
+                    };
+                    self.imports.push(Import {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                        index,
+                    });
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    self.funcs.push(ty?);
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    let table = table?;
+                    if !matches!(table.init, wasmparser::TableInit::RefNull) {
+                        bail!("table initializer expressions are not supported");
+                    }
+                    self.tables.push(TableType::from_wasmparser(&table.ty)?);
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    self.memories.push(MemoryType::from_wasmparser(&memory?));
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader {
+                    let global = global?;
+                    self.globals.push(Global {
+                        ty: global_type(&global.ty)?,
+                        init: Some(ConstExpr::parse(&global.init_expr)?),
+                    });
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    let index = match export.kind {
+                        wasmparser::ExternalKind::Func => EntityIndex::Func(export.index),
+                        wasmparser::ExternalKind::Global => EntityIndex::Global(export.index),
+                        wasmparser::ExternalKind::Memory => EntityIndex::Memory(export.index),
+                        wasmparser::ExternalKind::Table => EntityIndex::Table(export.index),
+                        other => bail!("unsupported export kind {other:?}"),
+                    };
+                    self.export_map
+                        .insert(export.name.to_string(), self.exports.len());
+                    self.exports.push(Export {
+                        name: export.name.to_string(),
+                        index,
+                    });
+                }
+            }
+            Payload::StartSection { func, .. } => self.start = Some(func),
+            Payload::ElementSection(reader) => {
+                for elem in reader {
+                    let elem = elem?;
+                    let mode = match elem.kind {
+                        wasmparser::ElementKind::Passive => SegmentMode::Passive,
+                        wasmparser::ElementKind::Declared => SegmentMode::Declared,
+                        wasmparser::ElementKind::Active {
+                            table_index,
+                            offset_expr,
+                        } => SegmentMode::Active {
+                            index: table_index.unwrap_or(0),
+                            offset: ConstExpr::parse(&offset_expr)?,
+                        },
+                    };
+                    let (ty, items) = match elem.items {
+                        wasmparser::ElementItems::Functions(funcs) => (
+                            ValType::FuncRef,
+                            funcs
+                                .into_iter()
+                                .map(|f| Ok(ConstExpr::RefFunc(f?)))
+                                .collect::<Result<Vec<_>>>()?,
+                        ),
+                        wasmparser::ElementItems::Expressions(ty, exprs) => (
+                            ValType::from_wasmparser(wasmparser::ValType::Ref(ty))?,
+                            exprs
+                                .into_iter()
+                                .map(|e| ConstExpr::parse(&e?))
+                                .collect::<Result<Vec<_>>>()?,
+                        ),
+                    };
+                    self.elems.push(ElemSegment { mode, ty, items });
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data?;
+                    let mode = match data.kind {
+                        wasmparser::DataKind::Passive => SegmentMode::Passive,
+                        wasmparser::DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => SegmentMode::Active {
+                            index: memory_index,
+                            offset: ConstExpr::parse(&offset_expr)?,
+                        },
+                    };
+                    let start = data.data.as_ptr() as usize - wasm.as_ptr() as usize;
+                    self.data.push(DataSegment {
+                        mode,
+                        range: start..start + data.data.len(),
+                    });
+                }
+            }
+            Payload::CustomSection(section) => {
+                if let wasmparser::KnownCustom::Name(names) = section.as_known() {
+                    // A malformed name section is ignored, as the spec requires.
+                    let _ = self.names(names);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn names(&mut self, reader: wasmparser::NameSectionReader<'_>) -> Result<()> {
+        for name in reader {
+            match name.context("name section")? {
+                wasmparser::Name::Module { name, .. } => self.name = Some(name.to_string()),
+                wasmparser::Name::Function(map) => {
+                    for naming in map {
+                        let naming = naming?;
+                        self.func_names
+                            .insert(naming.index, naming.name.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
+    Ok(GlobalType::new(
+        ValType::from_wasmparser(ty.content_type)?,
+        if ty.mutable {
+            crate::types::Mutability::Var
+        } else {
+            crate::types::Mutability::Const
+        },
+    ))
+}
