@@ -12,12 +12,15 @@
 //!  | instance: *mut ()           | 24   the runtime's instance record
 //!  +-----------------------------+ 32
 //!  | imported funcs  [n] x 16    |      VMFuncImport { wasm_call, vmctx }
-//!  | imported memories [n] x 8   |      *mut VMMemoryDefinition
+//!  | memories [n] x 8            |      *mut VMMemoryDefinition, imported or not
+//!  | tables   [n] x 8            |      *mut VMTableDefinition, imported or not
 //!  | imported globals  [n] x 8   |      *mut VMGlobalDefinition
-//!  | imported tables   [n] x 8   |      *mut VMTableDefinition
-//!  | defined memories [n] x 16   |      VMMemoryDefinition { base, length }
-//!  | defined tables   [n] x 16   |      VMTableDefinition { base, length }
 //!  | defined globals  [n] x 16   |      VMGlobalDefinition (16-byte aligned)
+//!
+//!  Memories and tables live in their own allocations owned by the store
+//!  (so one memory can serve several instances, and `memory.grow` finds
+//!  its owner from the definition pointer alone); globals defined by the
+//!  instance live inline.
 //!  +-----------------------------+ size
 //! ```
 
@@ -87,7 +90,8 @@ pub mod host_ctx {
 /// Indices of the libcalls in the `VMBuiltins` table; each entry is one
 /// pointer wide.
 pub mod builtins {
-    /// `memory_grow(vmctx, delta: u32, memory: u32) -> u32` (old size in pages, or `u32::MAX`).
+    /// `memory_grow(vmctx, delta: u32, def: *mut VMMemoryDefinition) -> u32`
+    /// (old size in pages, or `u32::MAX`).
     pub const MEMORY_GROW: u32 = 0;
     /// Number of entries.
     pub const COUNT: u32 = 1;
@@ -97,18 +101,14 @@ pub mod builtins {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VMOffsets {
     num_imported_funcs: u32,
-    num_imported_memories: u32,
+    num_memories: u32,
+    num_tables: u32,
     num_imported_globals: u32,
-    num_imported_tables: u32,
-    num_defined_memories: u32,
-    num_defined_tables: u32,
     num_defined_globals: u32,
     imported_funcs: u32,
-    imported_memories: u32,
+    memories: u32,
+    tables: u32,
     imported_globals: u32,
-    imported_tables: u32,
-    defined_memories: u32,
-    defined_tables: u32,
     defined_globals: u32,
     size: u32,
 }
@@ -128,18 +128,14 @@ impl VMOffsets {
     pub fn new(info: &ModuleInfo) -> VMOffsets {
         let mut o = VMOffsets {
             num_imported_funcs: info.num_imported_funcs,
-            num_imported_memories: info.num_imported_memories,
+            num_memories: info.memories.len() as u32,
+            num_tables: info.tables.len() as u32,
             num_imported_globals: info.num_imported_globals,
-            num_imported_tables: info.num_imported_tables,
-            num_defined_memories: info.num_defined_memories(),
-            num_defined_tables: info.num_defined_tables(),
             num_defined_globals: info.num_defined_globals(),
             imported_funcs: 0,
-            imported_memories: 0,
+            memories: 0,
+            tables: 0,
             imported_globals: 0,
-            imported_tables: 0,
-            defined_memories: 0,
-            defined_tables: 0,
             defined_globals: 0,
             size: 0,
         };
@@ -151,11 +147,9 @@ impl VMOffsets {
             start
         };
         o.imported_funcs = take(o.num_imported_funcs, func_import::SIZE, 8);
-        o.imported_memories = take(o.num_imported_memories, 8, 8);
+        o.memories = take(o.num_memories, 8, 8);
+        o.tables = take(o.num_tables, 8, 8);
         o.imported_globals = take(o.num_imported_globals, 8, 8);
-        o.imported_tables = take(o.num_imported_tables, 8, 8);
-        o.defined_memories = take(o.num_defined_memories, memory_def::SIZE, 8);
-        o.defined_tables = take(o.num_defined_tables, table_def::SIZE, 8);
         o.defined_globals = take(o.num_defined_globals, GLOBAL_DEF_SIZE, 16);
         o.size = take(0, 0, 16);
         o
@@ -172,34 +166,22 @@ impl VMOffsets {
         self.imported_funcs + i * func_import::SIZE
     }
 
-    /// Offset of the pointer to imported memory `i`'s definition.
-    pub fn imported_memory(&self, i: u32) -> u32 {
-        debug_assert!(i < self.num_imported_memories);
-        self.imported_memories + i * 8
+    /// Offset of the pointer to memory `i`'s definition.
+    pub fn memory(&self, i: u32) -> u32 {
+        debug_assert!(i < self.num_memories);
+        self.memories + i * 8
+    }
+
+    /// Offset of the pointer to table `i`'s definition.
+    pub fn table(&self, i: u32) -> u32 {
+        debug_assert!(i < self.num_tables);
+        self.tables + i * 8
     }
 
     /// Offset of the pointer to imported global `i`'s definition.
     pub fn imported_global(&self, i: u32) -> u32 {
         debug_assert!(i < self.num_imported_globals);
         self.imported_globals + i * 8
-    }
-
-    /// Offset of the pointer to imported table `i`'s definition.
-    pub fn imported_table(&self, i: u32) -> u32 {
-        debug_assert!(i < self.num_imported_tables);
-        self.imported_tables + i * 8
-    }
-
-    /// Offset of defined memory `i`'s `VMMemoryDefinition`.
-    pub fn defined_memory(&self, i: u32) -> u32 {
-        debug_assert!(i < self.num_defined_memories);
-        self.defined_memories + i * memory_def::SIZE
-    }
-
-    /// Offset of defined table `i`'s `VMTableDefinition`.
-    pub fn defined_table(&self, i: u32) -> u32 {
-        debug_assert!(i < self.num_defined_tables);
-        self.defined_tables + i * table_def::SIZE
     }
 
     /// Offset of defined global `i`'s `VMGlobalDefinition`.
@@ -232,11 +214,11 @@ mod tests {
         let o = VMOffsets::new(&info);
         assert_eq!(o.imported_func(0), 32);
         assert_eq!(o.imported_func(1), 48);
-        assert_eq!(o.imported_global(0), 64);
-        assert_eq!(o.defined_memory(0), 72);
-        assert_eq!(o.defined_global(0), 96);
-        assert_eq!(o.defined_global(1), 112);
-        assert_eq!(o.size(), 128);
+        assert_eq!(o.memory(0), 64);
+        assert_eq!(o.imported_global(0), 72);
+        assert_eq!(o.defined_global(0), 80);
+        assert_eq!(o.defined_global(1), 96);
+        assert_eq!(o.size(), 112);
         assert_eq!(o.size() % 16, 0);
     }
 }

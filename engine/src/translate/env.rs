@@ -98,14 +98,9 @@ impl FuncEnv<'_> {
     }
 
     /// Address of memory `index`'s `VMMemoryDefinition`.
-    fn memory_def(&self, b: &mut FunctionBuilder<'_>, index: u32) -> (Value, i32) {
-        if index < self.info.num_imported_memories {
-            let off = self.offsets.imported_memory(index) as i32;
-            (b.ins().load(types::I64, readonly(), self.vmctx, off), 0)
-        } else {
-            let i = index - self.info.num_imported_memories;
-            (self.vmctx, self.offsets.defined_memory(i) as i32)
-        }
+    pub fn memory_def(&self, b: &mut FunctionBuilder<'_>, index: u32) -> (Value, i32) {
+        let off = self.offsets.memory(index) as i32;
+        (b.ins().load(types::I64, readonly(), self.vmctx, off), 0)
     }
 
     /// The current length of memory `index` in bytes.

@@ -732,13 +732,13 @@ impl Translator<'_, '_, '_> {
             }
             O::MemoryGrow { mem } => {
                 let delta = self.pop();
-                let mem_index = self.b.ins().iconst(types::I32, i64::from(mem));
+                let (def, _) = self.env.memory_def(self.b, mem);
                 let r = self.env.call_builtin(
                     self.b,
                     vm_layout::builtins::MEMORY_GROW,
-                    &[types::I32, types::I32],
+                    &[types::I32, types::I64],
                     &[types::I32],
-                    &[delta, mem_index],
+                    &[delta, def],
                 );
                 self.push(r[0]);
             }

@@ -1,0 +1,599 @@
+//! `Func`: a function of a store — exported by an instance or defined by
+//! the host — and the ways to call it: dynamically with [`Val`]s, or typed
+//! through [`TypedFunc`], which does not allocate.
+
+use crate::Extern;
+use crate::instance::Instance;
+use crate::store::{
+    AsContext, AsContextMut, StoreContext, StoreContextMut, StoreInner, StoreOpaque,
+};
+use crate::trap;
+use crate::values::Val;
+use crate::vm::traphandlers::{self, CodeLookup, TrapReason};
+use crate::vm::{HOST_MAGIC, VMFuncImport, VMHostFuncHeader, ValRaw};
+use anyhow::{Result, bail};
+use kiln_engine::{FuncType, ValType};
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// A function in a store. A small handle: `Copy`, valid only with its store.
+#[derive(Clone, Copy, Debug)]
+pub struct Func {
+    pub(crate) store: u64,
+    pub(crate) kind: FuncKind,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FuncKind {
+    /// Index into the store's host functions.
+    Host(u32),
+    /// Function `index` (in its module's function space) of an instance.
+    Wasm { instance: u32, index: u32 },
+}
+
+type HostFn<T> = dyn Fn(Caller<'_, T>, &mut [ValRaw]) -> Result<()> + Send + Sync;
+
+/// A host function's context: what its "vmctx" pointer points to.
+#[repr(C)]
+pub(crate) struct HostFunc<T> {
+    header: VMHostFuncHeader,
+    store: *mut StoreInner<T>,
+    func: Box<HostFn<T>>,
+}
+
+/// The array-call entry of host functions with store data `T`.
+///
+/// # Safety
+///
+/// `callee` must be a live `HostFunc<T>`, `caller_vmctx` the VMContext of
+/// the calling instance, and `values` hold `len` slots.
+unsafe extern "C" fn host_array_call<T>(
+    callee: *mut u8,
+    caller_vmctx: *mut u8,
+    values: *mut ValRaw,
+    len: usize,
+) {
+    let result = {
+        // SAFETY: compiled code passes the context it was linked with, a
+        // `HostFunc<T>` owned by the store, which outlives the call. The
+        // closure lives in its own allocation that the store never frees
+        // or moves while it lives.
+        let host = unsafe { &*callee.cast::<HostFunc<T>>() };
+        // SAFETY: the store is exclusively lent to the running wasm, which
+        // lends it on to the host function for the duration of the call.
+        let store = unsafe { &mut *host.store };
+        // SAFETY: the caller's VMContext is live during the call.
+        let instance = unsafe { crate::vm::instance_index(caller_vmctx) } as u32;
+        let caller = Caller {
+            store,
+            instance: Some(instance),
+        };
+        // SAFETY: the trampoline passes a buffer of `len` slots.
+        let values = unsafe { std::slice::from_raw_parts_mut(values, len) };
+        catch_unwind(AssertUnwindSafe(|| (host.func)(caller, values)))
+    };
+    let reason = match result {
+        Ok(Ok(())) => return,
+        Ok(Err(error)) => TrapReason::Host(error),
+        Err(panic) => TrapReason::Panic(panic),
+    };
+    // SAFETY: called from wasm; everything this frame owned is dropped or
+    // moved into `reason`.
+    unsafe { traphandlers::raise(reason) }
+}
+
+impl Func {
+    /// Defines a host function of type `ty` taking and returning [`Val`]s.
+    ///
+    /// The closure receives the arguments and must fill `results` with
+    /// values of the result types; an `Err` traps the calling wasm and is
+    /// returned to the host that called it.
+    pub fn new<T>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Func {
+        let store = store.as_context_mut().0;
+        let closure_ty = ty.clone();
+        let raw = move |caller: Caller<'_, T>, values: &mut [ValRaw]| -> Result<()> {
+            let ty = &closure_ty;
+            let params: Vec<Val> = ty
+                .params()
+                .iter()
+                .zip(values.iter())
+                .map(|(t, raw)| Val::from_raw(*raw, *t))
+                .collect();
+            let mut results: Vec<Val> = ty
+                .results()
+                .iter()
+                .map(|t| Val::default_for(*t).expect("host-representable result type"))
+                .collect();
+            func(caller, &params, &mut results)?;
+            for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
+                if r.ty() != *t {
+                    bail!("host function result {i} has type {}, expected {t}", r.ty());
+                }
+                values[i] = r.to_raw();
+            }
+            Ok(())
+        };
+        Func::new_raw(store, ty, Box::new(raw))
+    }
+
+    /// Defines a host function from a Rust closure whose parameter and
+    /// result types give the wasm signature, optionally taking a
+    /// [`Caller`] first and returning a `Result`.
+    pub fn wrap<T, Params, Results>(
+        mut store: impl AsContextMut<Data = T>,
+        func: impl IntoFunc<T, Params, Results>,
+    ) -> Func {
+        let store = store.as_context_mut().0;
+        let (ty, raw) = func.into_func();
+        Func::new_raw(store, ty, raw)
+    }
+
+    fn new_raw<T>(store: &mut StoreInner<T>, ty: FuncType, func: Box<HostFn<T>>) -> Func {
+        let mut host = Box::new(HostFunc {
+            header: VMHostFuncHeader {
+                magic: HOST_MAGIC,
+                array_call: host_array_call::<T>,
+            },
+            store,
+            func,
+        });
+        let ctx = (&raw mut *host).cast::<u8>();
+        let index = store.host_funcs.len() as u32;
+        store.host_funcs.push(host);
+        store.opaque.host_func_info.push((ty, ctx));
+        Func {
+            store: store.opaque.id,
+            kind: FuncKind::Host(index),
+        }
+    }
+
+    /// The function's type.
+    pub fn ty(&self, store: impl AsContext) -> FuncType {
+        let store = store.as_context();
+        self.ty_opaque(&store.0.opaque)
+    }
+
+    pub(crate) fn ty_opaque(&self, store: &StoreOpaque) -> FuncType {
+        store.check(self.store);
+        match self.kind {
+            FuncKind::Host(i) => store.host_func_info[i as usize].0.clone(),
+            FuncKind::Wasm { instance, index } => store.instances[instance as usize]
+                .module
+                .info()
+                .func_type(index)
+                .clone(),
+        }
+    }
+
+    /// The code and VMContext another module's import of this function
+    /// calls; `host_trampoline` adapts host functions to the wasm
+    /// calling convention.
+    pub(crate) fn import_target(
+        &self,
+        store: &StoreOpaque,
+        host_trampoline: *const u8,
+    ) -> VMFuncImport {
+        match self.kind {
+            FuncKind::Host(i) => VMFuncImport {
+                wasm_call: host_trampoline,
+                vmctx: store.host_func_info[i as usize].1,
+            },
+            FuncKind::Wasm { instance, index } => {
+                let inst = &store.instances[instance as usize];
+                let info = inst.module.info();
+                if info.is_imported_func(index) {
+                    // SAFETY: the slot was written at instantiation.
+                    unsafe { inst.vmctx.read(inst.module.offsets().imported_func(index)) }
+                } else {
+                    VMFuncImport {
+                        wasm_call: inst.module.code().func_ptr(index - info.num_imported_funcs),
+                        vmctx: inst.vmctx.as_ptr(),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls the function with dynamically typed arguments.
+    ///
+    /// # Errors
+    ///
+    /// Arguments of the wrong number or types, a `results` slice of the
+    /// wrong length, or a trap (a [`Trap`](crate::Trap) error) or host error
+    /// during the call.
+    pub fn call(
+        &self,
+        mut store: impl AsContextMut,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        let store = store.as_context_mut().0;
+        let ty = self.ty_opaque(&store.opaque);
+        if params.len() != ty.params().len() {
+            bail!(
+                "expected {} arguments, got {}",
+                ty.params().len(),
+                params.len()
+            );
+        }
+        for (i, (p, t)) in params.iter().zip(ty.params()).enumerate() {
+            if p.ty() != *t {
+                bail!("argument {i} has type {}, expected {t}", p.ty());
+            }
+        }
+        if results.len() != ty.results().len() {
+            bail!(
+                "expected a results slice of length {}, got {}",
+                ty.results().len(),
+                results.len()
+            );
+        }
+        let slots = ty.params().len().max(ty.results().len());
+        let mut buf = std::mem::take(&mut store.opaque.call_buf);
+        buf.clear();
+        buf.extend(params.iter().map(|p| p.to_raw()));
+        buf.resize(slots, ValRaw::default());
+        let outcome = self.call_raw(store, &mut buf);
+        if outcome.is_ok() {
+            for ((r, raw), t) in results.iter_mut().zip(&buf).zip(ty.results()) {
+                *r = Val::from_raw(*raw, *t);
+            }
+        }
+        store.opaque.call_buf = buf;
+        outcome
+    }
+
+    /// Calls with arguments and results in `values` (already type-checked;
+    /// `values` holds at least max(params, results) slots).
+    pub(crate) fn call_raw<T>(
+        &self,
+        store: &mut StoreInner<T>,
+        values: &mut [ValRaw],
+    ) -> Result<()> {
+        match self.kind {
+            FuncKind::Host(i) => {
+                let func: *const HostFn<T> = &*store.host_funcs[i as usize].func;
+                let caller = Caller {
+                    store,
+                    instance: None,
+                };
+                // SAFETY: host closures live in their own allocations, which
+                // the store keeps until it is dropped.
+                unsafe { (*func)(caller, values) }
+            }
+            FuncKind::Wasm { instance, index } => {
+                call_wasm(&mut store.opaque, instance, index, values.as_mut_ptr())
+            }
+        }
+    }
+
+    /// A typed view of this function.
+    ///
+    /// # Errors
+    ///
+    /// `Params` or `Results` do not match the function's type.
+    pub fn typed<Params: WasmParams, Results: WasmResults>(
+        &self,
+        store: impl AsContext,
+    ) -> Result<TypedFunc<Params, Results>> {
+        let ty = self.ty(store);
+        let (mut params, mut results) = (Vec::new(), Vec::new());
+        Params::push_types(&mut params);
+        Results::push_types(&mut results);
+        if params != ty.params() || results != ty.results() {
+            bail!(
+                "type mismatch: the function has type {ty}, not {}",
+                FuncType::new(params, results)
+            );
+        }
+        Ok(TypedFunc {
+            func: *self,
+            _ty: PhantomData,
+        })
+    }
+}
+
+/// Enters wasm function `index` of `instance`.
+fn call_wasm(
+    store: &mut StoreOpaque,
+    instance: u32,
+    index: u32,
+    values: *mut ValRaw,
+) -> Result<()> {
+    let inst = &store.instances[instance as usize];
+    let module = &inst.module;
+    let info = module.info();
+    let trampoline = module.code().array_trampoline(info.funcs[index as usize]);
+    let target = Func {
+        store: store.id,
+        kind: FuncKind::Wasm { instance, index },
+    }
+    .import_target(store, std::ptr::null());
+    let max_stack = store.engine.config().get_max_wasm_stack();
+    let lookup: *const dyn CodeLookup = &*store;
+    let store_ctx = store.vm_ptr();
+    // SAFETY: the trampoline is the array trampoline of the callee's type,
+    // `values` holds enough slots (caller's contract), and the store (and
+    // so every module it registered) outlives the call.
+    let r = unsafe {
+        traphandlers::enter(
+            lookup,
+            store_ctx,
+            max_stack,
+            trampoline,
+            target.wasm_call,
+            target.vmctx,
+            values,
+        )
+    };
+    r.map_err(|reason| trap::from_reason(store, reason))
+}
+
+/// A function with a statically known type; calls do not allocate.
+pub struct TypedFunc<Params, Results> {
+    func: Func,
+    _ty: PhantomData<fn(Params) -> Results>,
+}
+
+impl<P, R> Clone for TypedFunc<P, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P, R> Copy for TypedFunc<P, R> {}
+
+/// Most slots a typed call keeps on the stack before using the heap.
+const INLINE_SLOTS: usize = 16;
+
+impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
+    /// Calls the function.
+    ///
+    /// # Errors
+    ///
+    /// A trap (a [`Trap`](crate::Trap) error) or host error during the call.
+    pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
+        let store = store.as_context_mut().0;
+        store.opaque.check(self.func.store);
+        let slots = Params::COUNT.max(Results::COUNT);
+        if slots <= INLINE_SLOTS {
+            let mut buf = [ValRaw::default(); INLINE_SLOTS];
+            params.store(&mut buf);
+            self.func.call_raw(store, &mut buf)?;
+            Ok(Results::load(&buf))
+        } else {
+            let mut buf = vec![ValRaw::default(); slots];
+            params.store(&mut buf);
+            self.func.call_raw(store, &mut buf)?;
+            Ok(Results::load(&buf))
+        }
+    }
+
+    /// The untyped function.
+    pub fn func(&self) -> Func {
+        self.func
+    }
+}
+
+/// A Rust type that is a wasm value type.
+pub trait WasmTy: Copy + Send + 'static {
+    /// The wasm type.
+    const TYPE: ValType;
+    /// To a raw slot.
+    fn to_raw(self) -> ValRaw;
+    /// From a raw slot.
+    fn from_raw(raw: ValRaw) -> Self;
+}
+
+macro_rules! wasm_ty {
+    ($($ty:ty => $vt:ident, $to:expr, $from:expr;)*) => {$(
+        impl WasmTy for $ty {
+            const TYPE: ValType = ValType::$vt;
+            fn to_raw(self) -> ValRaw {
+                ($to)(self)
+            }
+            fn from_raw(raw: ValRaw) -> Self {
+                ($from)(raw)
+            }
+        }
+    )*};
+}
+
+wasm_ty! {
+    i32 => I32, |v: i32| ValRaw::from_u32(v as u32), |r: ValRaw| r.get_u32() as i32;
+    u32 => I32, ValRaw::from_u32, |r: ValRaw| r.get_u32();
+    i64 => I64, |v: i64| ValRaw::from_u64(v as u64), |r: ValRaw| r.get_u64() as i64;
+    u64 => I64, ValRaw::from_u64, |r: ValRaw| r.get_u64();
+    f32 => F32, |v: f32| ValRaw::from_u32(v.to_bits()), |r: ValRaw| f32::from_bits(r.get_u32());
+    f64 => F64, |v: f64| ValRaw::from_u64(v.to_bits()), |r: ValRaw| f64::from_bits(r.get_u64());
+}
+
+/// A list of wasm values: `()`, one [`WasmTy`], or a tuple of them.
+pub trait WasmList: Sized + Send + 'static {
+    /// Number of values.
+    const COUNT: usize;
+    /// Appends the types.
+    fn push_types(types: &mut Vec<ValType>);
+    /// Writes the values into slots.
+    fn store(self, slots: &mut [ValRaw]);
+    /// Reads the values from slots.
+    fn load(slots: &[ValRaw]) -> Self;
+}
+
+pub use WasmList as WasmParams;
+pub use WasmList as WasmResults;
+
+impl<A: WasmTy> WasmList for A {
+    const COUNT: usize = 1;
+    fn push_types(types: &mut Vec<ValType>) {
+        types.push(A::TYPE);
+    }
+    fn store(self, slots: &mut [ValRaw]) {
+        slots[0] = self.to_raw();
+    }
+    fn load(slots: &[ValRaw]) -> Self {
+        A::from_raw(slots[0])
+    }
+}
+
+macro_rules! wasm_list {
+    ($n:expr; $($a:ident $i:tt),*) => {
+        impl<$($a: WasmTy),*> WasmList for ($($a,)*) {
+            const COUNT: usize = $n;
+            #[allow(unused_variables)]
+            fn push_types(types: &mut Vec<ValType>) {
+                $(types.push($a::TYPE);)*
+            }
+            #[allow(unused_variables)]
+            fn store(self, slots: &mut [ValRaw]) {
+                $(slots[$i] = self.$i.to_raw();)*
+            }
+            #[allow(unused_variables, clippy::unused_unit)]
+            fn load(slots: &[ValRaw]) -> Self {
+                ($($a::from_raw(slots[$i]),)*)
+            }
+        }
+    };
+}
+
+wasm_list!(0;);
+wasm_list!(1; A0 0);
+wasm_list!(2; A0 0, A1 1);
+wasm_list!(3; A0 0, A1 1, A2 2);
+wasm_list!(4; A0 0, A1 1, A2 2, A3 3);
+wasm_list!(5; A0 0, A1 1, A2 2, A3 3, A4 4);
+wasm_list!(6; A0 0, A1 1, A2 2, A3 3, A4 4, A5 5);
+wasm_list!(7; A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6);
+wasm_list!(8; A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7);
+
+/// What a host closure may return: values, or a `Result` of them.
+pub trait WasmRet {
+    /// The value list.
+    type Values: WasmList;
+    /// Into a `Result`.
+    fn into_result(self) -> Result<Self::Values>;
+}
+
+impl<R: WasmList> WasmRet for R {
+    type Values = R;
+    fn into_result(self) -> Result<R> {
+        Ok(self)
+    }
+}
+
+impl<R: WasmList> WasmRet for Result<R> {
+    type Values = R;
+    fn into_result(self) -> Result<R> {
+        self
+    }
+}
+
+/// A Rust closure usable as a host function: see [`Func::wrap`].
+pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
+    /// The wasm type and the array-call form of the closure.
+    #[doc(hidden)]
+    fn into_func(self) -> (FuncType, Box<HostFn<T>>);
+}
+
+macro_rules! into_func {
+    ($($a:ident $i:tt),*) => {
+        impl<T, F, R, $($a: WasmTy),*> IntoFunc<T, ($($a,)*), R> for F
+        where
+            F: Fn($($a),*) -> R + Send + Sync + 'static,
+            R: WasmRet,
+        {
+            fn into_func(self) -> (FuncType, Box<HostFn<T>>) {
+                let mut params = Vec::new();
+                <($($a,)*) as WasmList>::push_types(&mut params);
+                let mut results = Vec::new();
+                R::Values::push_types(&mut results);
+                #[allow(unused_variables)]
+                let raw = move |_caller: Caller<'_, T>, values: &mut [ValRaw]| -> Result<()> {
+                    let r = self($($a::from_raw(values[$i])),*).into_result()?;
+                    r.store(values);
+                    Ok(())
+                };
+                (FuncType::new(params, results), Box::new(raw))
+            }
+        }
+
+        impl<T, F, R, $($a: WasmTy),*> IntoFunc<T, (Caller<'static, T>, $($a,)*), R> for F
+        where
+            F: Fn(Caller<'_, T>, $($a),*) -> R + Send + Sync + 'static,
+            R: WasmRet,
+        {
+            fn into_func(self) -> (FuncType, Box<HostFn<T>>) {
+                let mut params = Vec::new();
+                <($($a,)*) as WasmList>::push_types(&mut params);
+                let mut results = Vec::new();
+                R::Values::push_types(&mut results);
+                #[allow(unused_variables)]
+                let raw = move |caller: Caller<'_, T>, values: &mut [ValRaw]| -> Result<()> {
+                    let r = self(caller, $($a::from_raw(values[$i])),*).into_result()?;
+                    r.store(values);
+                    Ok(())
+                };
+                (FuncType::new(params, results), Box::new(raw))
+            }
+        }
+    };
+}
+
+into_func!();
+into_func!(A0 0);
+into_func!(A0 0, A1 1);
+into_func!(A0 0, A1 1, A2 2);
+into_func!(A0 0, A1 1, A2 2, A3 3);
+into_func!(A0 0, A1 1, A2 2, A3 3, A4 4);
+into_func!(A0 0, A1 1, A2 2, A3 3, A4 4, A5 5);
+into_func!(A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6);
+into_func!(A0 0, A1 1, A2 2, A3 3, A4 4, A5 5, A6 6, A7 7);
+
+/// The store and calling instance, as a host function sees them.
+pub struct Caller<'a, T> {
+    pub(crate) store: &'a mut StoreInner<T>,
+    pub(crate) instance: Option<u32>,
+}
+
+impl<T> Caller<'_, T> {
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.store.data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.store.data
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &kiln_engine::Engine {
+        &self.store.opaque.engine
+    }
+
+    /// An export of the calling instance (none when called from the host).
+    pub fn get_export(&mut self, name: &str) -> Option<Extern> {
+        let instance = Instance {
+            store: self.store.opaque.id,
+            index: self.instance?,
+        };
+        instance.get_export(&mut *self, name)
+    }
+}
+
+impl<T> AsContext for Caller<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.store)
+    }
+}
+
+impl<T> AsContextMut for Caller<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.store)
+    }
+}

@@ -1,0 +1,312 @@
+//! `Instance`: a module instantiated in a store — its VMContext filled from
+//! the imports, its memories and globals created, its data segments
+//! copied and its start function run.
+
+use crate::externals::{Extern, Global, GlobalKind, Memory};
+use crate::func::{Func, FuncKind, TypedFunc, WasmParams, WasmResults};
+use crate::store::{AsContextMut, StoreOpaque};
+use crate::trap::Trap;
+use crate::vm::memory::LinearMemory;
+use crate::vm::{VMContextBox, VMGlobalDefinition, ValRaw};
+use anyhow::{Result, anyhow, bail};
+use kiln_engine::module_info::{ConstExpr, SegmentMode};
+use kiln_engine::{Engine, EntityIndex, ExternType, MemoryType, Module, TrapCode};
+
+/// An instance of a module in a store. A small `Copy` handle.
+#[derive(Clone, Copy, Debug)]
+pub struct Instance {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+/// What the store keeps of an instance.
+pub(crate) struct InstanceData {
+    pub module: Module,
+    pub vmctx: VMContextBox,
+    /// The functions and globals passed as imports, for re-export.
+    pub imported_funcs: Box<[Func]>,
+    pub imported_globals: Box<[Global]>,
+    /// Store index of each memory, imported ones first.
+    pub memories: Box<[u32]>,
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports`, given 1:1 in the order of
+    /// `module.imports()`, and runs its start function.
+    ///
+    /// # Errors
+    ///
+    /// A wrong number of imports, an import of the wrong type or from
+    /// another store (a link error naming the import and both types), a
+    /// resource limit, or a trap (a [`Trap`]) in a data segment or the
+    /// start function.
+    pub fn new(
+        mut store: impl AsContextMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
+        let store = store.as_context_mut().0;
+        let instance = instantiate(&mut store.opaque, module, imports)?;
+        if let Some(start) = module.info().start {
+            let func = Func {
+                store: store.opaque.id,
+                kind: FuncKind::Wasm {
+                    instance: instance.index,
+                    index: start,
+                },
+            };
+            func.call_raw(store, &mut [ValRaw::default()])?;
+        }
+        Ok(instance)
+    }
+
+    fn data<'a>(&self, store: &'a StoreOpaque) -> &'a InstanceData {
+        store.check(self.store);
+        &store.instances[self.index as usize]
+    }
+
+    /// The module this is an instance of.
+    pub fn module<'a, T: 'a>(&self, store: impl Into<crate::StoreContext<'a, T>>) -> &'a Module {
+        &self.data(&store.into().0.opaque).module
+    }
+
+    /// The export called `name`.
+    pub fn get_export(&self, mut store: impl AsContextMut, name: &str) -> Option<Extern> {
+        let store = &store.as_context_mut().0.opaque;
+        let data = self.data(store);
+        let export = data.module.info().export(name)?;
+        Some(self.extern_of(store, export.index))
+    }
+
+    fn extern_of(&self, store: &StoreOpaque, index: EntityIndex) -> Extern {
+        let data = self.data(store);
+        let info = data.module.info();
+        match index {
+            EntityIndex::Func(i) if info.is_imported_func(i) => {
+                Extern::Func(data.imported_funcs[i as usize])
+            }
+            EntityIndex::Func(i) => Extern::Func(Func {
+                store: self.store,
+                kind: FuncKind::Wasm {
+                    instance: self.index,
+                    index: i,
+                },
+            }),
+            EntityIndex::Global(i) if i < info.num_imported_globals => {
+                Extern::Global(data.imported_globals[i as usize])
+            }
+            EntityIndex::Global(i) => Extern::Global(Global {
+                store: self.store,
+                kind: GlobalKind::Instance {
+                    instance: self.index,
+                    index: i,
+                },
+            }),
+            EntityIndex::Memory(i) => Extern::Memory(Memory {
+                store: self.store,
+                index: data.memories[i as usize],
+            }),
+            EntityIndex::Table(_) => unreachable!("instances with tables are rejected"),
+        }
+    }
+
+    /// All exports, in order.
+    pub fn exports(&self, mut store: impl AsContextMut) -> Vec<(String, Extern)> {
+        let store = &store.as_context_mut().0.opaque;
+        let data = self.data(store);
+        data.module
+            .info()
+            .exports
+            .iter()
+            .map(|e| (e.name.clone(), self.extern_of(store, e.index)))
+            .collect()
+    }
+
+    /// The exported function `name`.
+    pub fn get_func(&self, store: impl AsContextMut, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+
+    /// The exported function `name`, typed.
+    ///
+    /// # Errors
+    ///
+    /// No such function export, or its type differs.
+    pub fn get_typed_func<Params: WasmParams, Results: WasmResults>(
+        &self,
+        mut store: impl AsContextMut,
+        name: &str,
+    ) -> Result<TypedFunc<Params, Results>> {
+        let func = self
+            .get_func(&mut store, name)
+            .ok_or_else(|| anyhow!("failed to find function export `{name}`"))?;
+        func.typed(&store)
+    }
+
+    /// The exported global `name`.
+    pub fn get_global(&self, store: impl AsContextMut, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+
+    /// The exported memory `name`.
+    pub fn get_memory(&self, store: impl AsContextMut, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+}
+
+/// Does the memory type `actual` satisfy an import of type `expected`?
+fn memory_matches(actual: &MemoryType, expected: &MemoryType) -> bool {
+    actual.minimum() >= expected.minimum()
+        && match expected.maximum() {
+            None => true,
+            Some(emax) => actual.maximum().is_some_and(|amax| amax <= emax),
+        }
+}
+
+/// Everything but the start function.
+fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    if !Engine::same(&store.engine, module.engine()) {
+        bail!("the module was compiled by a different engine than the store's");
+    }
+    let info = module.info();
+    if imports.len() != info.imports.len() {
+        bail!(
+            "expected {} imports, found {}",
+            info.imports.len(),
+            imports.len()
+        );
+    }
+    if !info.tables.is_empty() || !info.elems.is_empty() {
+        bail!("tables and element segments are not supported by this version of Kiln");
+    }
+    let offsets = module.offsets();
+    let index = store.instances.len();
+    let vmctx = VMContextBox::new(offsets, store.vm_ptr(), index);
+    let mut imported_funcs = Vec::with_capacity(info.num_imported_funcs as usize);
+    let mut imported_globals = Vec::with_capacity(info.num_imported_globals as usize);
+    let mut memories = Vec::with_capacity(info.memories.len());
+
+    for (import, ext) in info.imports.iter().zip(imports) {
+        let expected = info.entity_type(import.index);
+        let ext_store = ext.store_id();
+        if ext_store != store.id {
+            bail!(
+                "import `{}::{}` belongs to a different store",
+                import.module,
+                import.name
+            );
+        }
+        let actual = ext.ty_opaque(store);
+        let matches = match (&expected, &actual) {
+            (ExternType::Memory(e), ExternType::Memory(a)) => memory_matches(a, e),
+            (e, a) => e == a,
+        };
+        if !matches {
+            bail!(
+                "incompatible import type for `{}::{}`: expected {expected}, found {actual}",
+                import.module,
+                import.name
+            );
+        }
+        match (import.index, ext) {
+            (EntityIndex::Func(i), Extern::Func(f)) => {
+                let trampoline = module.code().host_trampoline(info.funcs[i as usize]);
+                let target = f.import_target(store, trampoline);
+                // SAFETY: `imported_func(i)` is a `VMFuncImport` field.
+                unsafe { vmctx.write(offsets.imported_func(i), target) };
+                imported_funcs.push(*f);
+            }
+            (EntityIndex::Global(i), Extern::Global(g)) => {
+                let def = g.definition(store);
+                // SAFETY: `imported_global(i)` is a pointer field.
+                unsafe { vmctx.write(offsets.imported_global(i), def) };
+                imported_globals.push(*g);
+            }
+            (EntityIndex::Memory(i), Extern::Memory(m)) => {
+                let def = store.memories[m.index as usize].definition();
+                // SAFETY: `memory(i)` is a pointer field.
+                unsafe { vmctx.write(offsets.memory(i), def) };
+                memories.push(m.index);
+            }
+            _ => unreachable!("types matched"),
+        }
+    }
+
+    let config = store.engine.config().clone();
+    for i in info.num_imported_memories..info.memories.len() as u32 {
+        let mut memory = LinearMemory::new(info.memories[i as usize], &config)?;
+        // SAFETY: `memory(i)` is a pointer field; the memory is boxed, so
+        // the definition stays put when the box moves into the store.
+        unsafe { vmctx.write(offsets.memory(i), memory.definition()) };
+        memories.push(store.memories.len() as u32);
+        store.memories.push(memory);
+    }
+
+    for i in info.num_imported_globals..info.globals.len() as u32 {
+        let init = info.globals[i as usize]
+            .init
+            .expect("defined globals have initializers");
+        let value = eval_const(store, &vmctx, module, init)?;
+        let def = offsets.defined_global(i - info.num_imported_globals);
+        // SAFETY: `defined_global` is a `VMGlobalDefinition` field.
+        unsafe { vmctx.write(def, VMGlobalDefinition(value)) };
+    }
+
+    store.register_module(module);
+    store.instances.push(InstanceData {
+        module: module.clone(),
+        vmctx,
+        imported_funcs: imported_funcs.into(),
+        imported_globals: imported_globals.into(),
+        memories: memories.into(),
+    });
+    let instance = Instance {
+        store: store.id,
+        index: index as u32,
+    };
+
+    for (i, seg) in info.data.iter().enumerate() {
+        let SegmentMode::Active { index, offset } = seg.mode else {
+            continue;
+        };
+        let data = &store.instances[instance.index as usize];
+        let at = eval_const(store, &data.vmctx, module, offset)?.get_u32() as usize;
+        let memory = &mut store.memories[data.memories[index as usize] as usize];
+        let bytes = module.data_segment(i);
+        let dest = memory.data_mut();
+        match at.checked_add(bytes.len()).filter(|end| *end <= dest.len()) {
+            Some(end) => dest[at..end].copy_from_slice(bytes),
+            None => return Err(Trap::new(TrapCode::MemoryOutOfBounds).into()),
+        }
+    }
+    Ok(instance)
+}
+
+/// Evaluates a constant expression in the context of a new instance.
+fn eval_const(
+    store: &StoreOpaque,
+    vmctx: &VMContextBox,
+    module: &Module,
+    expr: ConstExpr,
+) -> Result<ValRaw> {
+    Ok(match expr {
+        ConstExpr::I32(v) => ValRaw::from_u32(v as u32),
+        ConstExpr::I64(v) => ValRaw::from_u64(v as u64),
+        ConstExpr::F32(v) => ValRaw::from_u32(v),
+        ConstExpr::F64(v) => ValRaw::from_u64(v),
+        ConstExpr::RefNull => ValRaw::default(),
+        ConstExpr::GlobalGet(i) => {
+            let _ = store;
+            // SAFETY: constant expressions may only read imported globals,
+            // whose definition pointers were written above.
+            unsafe {
+                let def: *const VMGlobalDefinition =
+                    vmctx.read(module.offsets().imported_global(i));
+                (*def).0
+            }
+        }
+        ConstExpr::V128(_) | ConstExpr::RefFunc(_) => {
+            bail!("constant expression {expr:?} is not supported by this version of Kiln")
+        }
+    })
+}

@@ -1,0 +1,44 @@
+//! Kiln's runtime: stores, instances, functions, memories, globals, and
+//! traps, over modules compiled by `kiln-engine`.
+//!
+//! The API follows the `wasmtime` crate: a [`Store`] owns everything
+//! instantiated in it, handles ([`Func`], [`Instance`], [`Memory`],
+//! [`Global`]) are small `Copy` values used with their store, and every
+//! failure — a link error, a trap, a host error — is an `anyhow::Error`
+//! (a trap downcasts to [`Trap`]).
+//!
+//! | feature | status |
+//! |---|---|
+//! | dynamic and typed calls, host functions (`Func::wrap`, `Func::new`) | yes |
+//! | traps by signal handlers, with wasm backtraces | yes |
+//! | linear memories behind guard pages, `memory.grow` | yes |
+//! | imported and exported functions, globals, memories | yes |
+//! | tables, reference types | not yet |
+//!
+//! The types a user touches are safe; raw pointers live in [`vm`] and
+//! operating-system code in `sys`.
+
+#![deny(missing_docs)]
+
+mod externals;
+mod func;
+mod instance;
+mod store;
+mod sys;
+mod trap;
+mod values;
+pub mod vm;
+
+pub use anyhow::{Error, Result};
+pub use externals::{Extern, Global, Memory};
+pub use func::{
+    Caller, Func, IntoFunc, TypedFunc, WasmList, WasmParams, WasmResults, WasmRet, WasmTy,
+};
+pub use instance::Instance;
+pub use kiln_engine::{
+    Config, Engine, ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Module,
+    Mutability, TableType, TrapCode, ValType,
+};
+pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
+pub use trap::{FrameInfo, Trap};
+pub use values::Val;

@@ -1,0 +1,222 @@
+//! `Store<T>`: the owner of everything instantiated — instances, memories,
+//! globals, host functions — and of the host's data `T`.
+//!
+//! Creating a store is nearly free: one allocation, no syscall, no mapping.
+//! The store's contents live behind a `Box` so compiled code and host
+//! function contexts can hold stable pointers into it.
+
+use crate::func::HostFunc;
+use crate::instance::InstanceData;
+use crate::vm::memory::LinearMemory;
+use crate::vm::traphandlers::CodeLookup;
+use crate::vm::{VMGlobalDefinition, VMStoreContext, ValRaw};
+use kiln_engine::{CodeImage, Engine, GlobalType, Module};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A collection of instances and host objects, with host data `T`.
+pub struct Store<T> {
+    pub(crate) inner: Box<StoreInner<T>>,
+}
+
+/// The store's contents, at a stable address.
+pub struct StoreInner<T> {
+    pub(crate) opaque: StoreOpaque,
+    pub(crate) host_funcs: Vec<Box<HostFunc<T>>>,
+    pub(crate) data: T,
+}
+
+/// A host-created global.
+pub(crate) struct HostGlobal {
+    pub ty: GlobalType,
+    pub def: Box<VMGlobalDefinition>,
+}
+
+/// The part of a store that does not depend on `T`.
+pub struct StoreOpaque {
+    pub(crate) id: u64,
+    pub(crate) engine: Engine,
+    pub(crate) vm: VMStoreContext,
+    pub(crate) instances: Vec<InstanceData>,
+    pub(crate) memories: Vec<Box<LinearMemory>>,
+    pub(crate) globals: Vec<HostGlobal>,
+    /// Type and context pointer of each host function (same index as
+    /// `StoreInner::host_funcs`).
+    pub(crate) host_func_info: Vec<(kiln_engine::FuncType, *mut u8)>,
+    /// Modules with instances in this store, for mapping trap addresses.
+    pub(crate) modules: Vec<Module>,
+    /// Reusable argument buffer for dynamic calls.
+    pub(crate) call_buf: Vec<ValRaw>,
+}
+
+// SAFETY: the raw pointers point into allocations the store owns; a store
+// is used by one thread at a time.
+unsafe impl Send for StoreOpaque {}
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+impl<T> Store<T> {
+    /// Creates an empty store.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: Box::new(StoreInner {
+                opaque: StoreOpaque {
+                    id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                    engine: engine.clone(),
+                    vm: VMStoreContext::default(),
+                    instances: Vec::new(),
+                    memories: Vec::new(),
+                    globals: Vec::new(),
+                    host_func_info: Vec::new(),
+                    modules: Vec::new(),
+                    call_buf: Vec::new(),
+                },
+                host_funcs: Vec::new(),
+                data,
+            }),
+        }
+    }
+
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.inner.data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data
+    }
+
+    /// Consumes the store, returning its data.
+    pub fn into_data(self) -> T {
+        let inner = *self.inner;
+        inner.data
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.opaque.engine
+    }
+}
+
+impl StoreOpaque {
+    /// Panics unless an object with store id `id` belongs here.
+    #[track_caller]
+    pub(crate) fn check(&self, id: u64) {
+        assert_eq!(self.id, id, "object used with the wrong store");
+    }
+
+    /// Registers `module` for trap lookup.
+    pub(crate) fn register_module(&mut self, module: &Module) {
+        if !self.modules.iter().any(|m| Module::same(m, module)) {
+            self.modules.push(module.clone());
+        }
+    }
+
+    /// The module whose code contains `pc`.
+    pub(crate) fn module_at(&self, pc: usize) -> Option<&Module> {
+        self.modules.iter().find(|m| m.code().range().contains(&pc))
+    }
+
+    /// The store context compiled code uses.
+    pub(crate) fn vm_ptr(&mut self) -> *mut VMStoreContext {
+        &raw mut self.vm
+    }
+}
+
+impl CodeLookup for StoreOpaque {
+    fn lookup_code(&self, pc: usize) -> Option<&CodeImage> {
+        self.module_at(pc).map(|m| m.code())
+    }
+}
+
+/// A shared borrow of a store.
+pub struct StoreContext<'a, T>(pub(crate) &'a StoreInner<T>);
+
+/// An exclusive borrow of a store.
+pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
+
+impl<T> StoreContext<'_, T> {
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.0.data
+    }
+}
+
+impl<T> StoreContextMut<'_, T> {
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.0.data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.0.data
+    }
+}
+
+/// Anything that can lend a store for reading: `Store`, `Caller`, contexts.
+pub trait AsContext {
+    /// The host data type.
+    type Data;
+    /// Borrows the store.
+    fn as_context(&self) -> StoreContext<'_, Self::Data>;
+}
+
+/// Anything that can lend a store for writing.
+pub trait AsContextMut: AsContext {
+    /// Borrows the store mutably.
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Self::Data>;
+}
+
+impl<T> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(&self.inner)
+    }
+}
+
+impl<T> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(&mut self.inner)
+    }
+}
+
+impl<T> AsContext for StoreContext<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T> AsContext for StoreContextMut<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T> AsContextMut for StoreContextMut<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.0)
+    }
+}
+
+impl<S: AsContext + ?Sized> AsContext for &S {
+    type Data = S::Data;
+    fn as_context(&self) -> StoreContext<'_, S::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<S: AsContext + ?Sized> AsContext for &mut S {
+    type Data = S::Data;
+    fn as_context(&self) -> StoreContext<'_, S::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<S: AsContextMut + ?Sized> AsContextMut for &mut S {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, S::Data> {
+        (**self).as_context_mut()
+    }
+}

@@ -1,0 +1,99 @@
+//! Anonymous memory mappings: reserve address space inaccessible, then make
+//! a prefix readable and writable as a linear memory grows.
+
+use anyhow::{Result, bail};
+use std::io;
+
+/// An owned anonymous mapping, unmapped on drop.
+pub struct Mmap {
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the mapping is plain memory owned by this value.
+unsafe impl Send for Mmap {}
+// SAFETY: shared references only expose the address.
+unsafe impl Sync for Mmap {}
+
+/// The host page size.
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
+}
+
+impl Mmap {
+    /// Reserves `len` bytes of address space with no access.
+    ///
+    /// # Errors
+    ///
+    /// The address space is exhausted.
+    pub fn reserve(len: usize) -> Result<Mmap> {
+        if len == 0 {
+            return Ok(Mmap {
+                ptr: std::ptr::NonNull::dangling().as_ptr(),
+                len: 0,
+            });
+        }
+        // SAFETY: a fresh anonymous mapping; no existing memory is affected.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            bail!(
+                "failed to reserve {len} bytes of address space: {}",
+                io::Error::last_os_error()
+            );
+        }
+        Ok(Mmap {
+            ptr: ptr.cast(),
+            len,
+        })
+    }
+
+    /// Makes `[start, start + len)` readable and writable.
+    ///
+    /// # Errors
+    ///
+    /// The range is outside the mapping, or the kernel refuses.
+    pub fn make_accessible(&mut self, start: usize, len: usize) -> Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        if start.checked_add(len).is_none_or(|end| end > self.len) {
+            bail!("range outside of the mapping");
+        }
+        // SAFETY: the range lies within our own mapping.
+        let r = unsafe {
+            libc::mprotect(
+                self.ptr.add(start).cast(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+            )
+        };
+        if r != 0 {
+            bail!("mprotect failed: {}", io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// The start of the mapping.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr
+    }
+}
+
+impl Drop for Mmap {
+    fn drop(&mut self) {
+        if self.len != 0 {
+            // SAFETY: we own the mapping and nothing refers to it any more.
+            unsafe { libc::munmap(self.ptr.cast(), self.len) };
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Unix: memory mappings and signal handlers.
+
+pub mod mmap;
+pub mod signals;

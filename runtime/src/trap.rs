@@ -1,0 +1,140 @@
+//! `Trap`: the error value of a trapped WebAssembly computation, with its
+//! code and the wasm frames that were live.
+
+use crate::store::StoreOpaque;
+use crate::vm::traphandlers::TrapReason;
+use kiln_engine::TrapCode;
+use std::fmt;
+
+/// A trap: why wasm stopped, and where.
+#[derive(Debug, Clone)]
+pub struct Trap {
+    code: TrapCode,
+    frames: Vec<FrameInfo>,
+}
+
+/// One wasm frame of a trap's backtrace.
+#[derive(Debug, Clone)]
+pub struct FrameInfo {
+    module_name: Option<String>,
+    func_index: u32,
+    func_name: Option<String>,
+    module_offset: Option<usize>,
+}
+
+impl FrameInfo {
+    /// Index of the function in its module's function space.
+    pub fn func_index(&self) -> u32 {
+        self.func_index
+    }
+
+    /// The function's name from the name section.
+    pub fn func_name(&self) -> Option<&str> {
+        self.func_name.as_deref()
+    }
+
+    /// The module's name from the name section.
+    pub fn module_name(&self) -> Option<&str> {
+        self.module_name.as_deref()
+    }
+
+    /// Byte offset of the instruction in the module binary.
+    pub fn module_offset(&self) -> Option<usize> {
+        self.module_offset
+    }
+}
+
+/// Most frames recorded in a backtrace.
+const MAX_FRAMES: usize = 1000;
+
+impl Trap {
+    /// A trap with a code and no frames.
+    pub fn new(code: TrapCode) -> Trap {
+        Trap {
+            code,
+            frames: Vec::new(),
+        }
+    }
+
+    /// Why the computation trapped.
+    pub fn code(&self) -> TrapCode {
+        self.code
+    }
+
+    /// The specification's wording for the trap.
+    pub fn message(&self) -> &'static str {
+        self.code.message()
+    }
+
+    /// The wasm frames, innermost first.
+    pub fn frames(&self) -> &[FrameInfo] {
+        &self.frames
+    }
+
+    /// Builds the trap for a fault at `pc` with frame pointer `fp`, walking
+    /// the frame-pointer chain through wasm frames.
+    fn capture(store: &StoreOpaque, code: TrapCode, pc: usize, fp: usize) -> Trap {
+        let mut frames = Vec::new();
+        let (mut pc, mut fp) = (pc, fp);
+        while frames.len() < MAX_FRAMES {
+            let Some(module) = store.module_at(pc) else {
+                break;
+            };
+            let Some((defined, offset)) = module.code().func_at(pc) else {
+                break;
+            };
+            let info = module.info();
+            let func_index = defined + info.num_imported_funcs;
+            frames.push(FrameInfo {
+                module_name: info.name.clone(),
+                func_index,
+                func_name: info.func_names.get(&func_index).cloned(),
+                module_offset: offset.map(|o| o as usize),
+            });
+            if fp == 0 {
+                break;
+            }
+            // SAFETY: `fp` is the frame pointer of a live wasm frame (wasm
+            // code keeps frame pointers), below the entry trampoline.
+            let (caller_fp, return_addr) = unsafe { crate::sys::arch::frame_caller(fp) };
+            // The return address follows the call; look up the call itself.
+            pc = return_addr.wrapping_sub(1);
+            fp = caller_fp;
+        }
+        Trap { code, frames }
+    }
+}
+
+/// Turns the reason wasm stopped into the error the host sees.
+pub(crate) fn from_reason(store: &StoreOpaque, reason: TrapReason) -> anyhow::Error {
+    match reason {
+        TrapReason::Wasm { code, pc, fp } => Trap::capture(store, code, pc, fp).into(),
+        TrapReason::Host(error) => error,
+        TrapReason::Panic(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "wasm trap: {}", self.code.message())?;
+        if !self.frames.is_empty() {
+            write!(f, "\nwasm backtrace:")?;
+            for (i, frame) in self.frames.iter().enumerate() {
+                write!(f, "\n  {i:>3}: ")?;
+                if let Some(offset) = frame.module_offset {
+                    write!(f, "{offset:#8x} - ")?;
+                }
+                if let Some(module) = &frame.module_name {
+                    write!(f, "{module}!")?;
+                }
+                match &frame.func_name {
+                    Some(name) => write!(f, "{name}")?,
+                    None => write!(f, "<wasm function {}>", frame.func_index)?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Trap {}

@@ -1,0 +1,127 @@
+//! Linear memories: address space reserved up front (4 GiB plus a guard
+//! region by default), of which only the current pages are accessible, so
+//! the base never moves and out-of-bounds accesses fault in the guard.
+//!
+//! ```text
+//!  base                      base + length     base + reservation      + guard
+//!  |  readable, writable       |   PROT_NONE      |     PROT_NONE        |
+//!  +---------------------------+------------------+----------------------+
+//! ```
+
+use crate::sys::unix::mmap::Mmap;
+use anyhow::{Result, bail};
+use kiln_engine::{Config, MemoryType};
+
+/// Bytes in a wasm page.
+pub const WASM_PAGE: u64 = 65536;
+
+/// Where compiled code finds a memory.
+#[derive(Debug)]
+#[repr(C)]
+pub struct VMMemoryDefinition {
+    /// Start of the memory.
+    pub base: *mut u8,
+    /// Current length in bytes.
+    pub current_length: usize,
+}
+
+/// A linear memory. The definition comes first: compiled code and the
+/// `memory.grow` libcall treat a definition pointer as a pointer to this.
+#[repr(C)]
+pub struct LinearMemory {
+    pub(crate) def: VMMemoryDefinition,
+    mmap: Mmap,
+    ty: MemoryType,
+    /// The most pages this memory may ever have.
+    max_pages: u64,
+}
+
+// SAFETY: the memory is owned by one store at a time; the raw pointer in
+// the definition points into `mmap`, which moves with it.
+unsafe impl Send for LinearMemory {}
+
+impl LinearMemory {
+    /// Creates a memory of type `ty` at its minimum size.
+    ///
+    /// # Errors
+    ///
+    /// The type is not supported, its minimum exceeds what the
+    /// configuration can hold, or address space is exhausted.
+    pub fn new(ty: MemoryType, config: &Config) -> Result<Box<LinearMemory>> {
+        if ty.is_64() || ty.is_shared() {
+            bail!("64-bit and shared memories are not supported");
+        }
+        let reservation = config.get_memory_reservation().max(WASM_PAGE);
+        let type_max = ty.maximum().unwrap_or(65536).min(65536);
+        let max_pages = type_max.min(reservation / WASM_PAGE);
+        if ty.minimum() > max_pages {
+            bail!(
+                "memory minimum of {} pages exceeds the limit of {} pages",
+                ty.minimum(),
+                max_pages
+            );
+        }
+        let guard = config.get_memory_guard_size();
+        let mut mmap = Mmap::reserve((reservation + guard) as usize)?;
+        let length = (ty.minimum() * WASM_PAGE) as usize;
+        mmap.make_accessible(0, length)?;
+        Ok(Box::new(LinearMemory {
+            def: VMMemoryDefinition {
+                base: mmap.as_ptr(),
+                current_length: length,
+            },
+            mmap,
+            ty,
+            max_pages,
+        }))
+    }
+
+    /// Grows by `delta` pages, returning the old size in pages, or `None`
+    /// past the maximum (the memory is unchanged then).
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        let old = self.pages();
+        let new = old.checked_add(delta)?;
+        if new > self.max_pages {
+            return None;
+        }
+        let old_len = self.def.current_length;
+        let new_len = (new * WASM_PAGE) as usize;
+        self.mmap.make_accessible(old_len, new_len - old_len).ok()?;
+        self.def.current_length = new_len;
+        Some(old)
+    }
+
+    /// Current size in pages.
+    pub fn pages(&self) -> u64 {
+        self.def.current_length as u64 / WASM_PAGE
+    }
+
+    /// The memory's type, with its current size as the minimum.
+    pub fn ty(&self) -> MemoryType {
+        let max = self.ty.maximum().map(|m| m as u32);
+        MemoryType::new(self.pages() as u32, max)
+    }
+
+    /// The declared type.
+    pub fn declared_ty(&self) -> MemoryType {
+        self.ty
+    }
+
+    /// The contents.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: `[base, base + current_length)` is mapped readable.
+        unsafe { std::slice::from_raw_parts(self.def.base, self.def.current_length) }
+    }
+
+    /// The contents, writable.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: `[base, base + current_length)` is mapped writable, and
+        // `&mut self` makes this the only access.
+        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.current_length) }
+    }
+
+    /// The definition compiled code reads.
+    pub fn definition(&mut self) -> *mut VMMemoryDefinition {
+        &mut self.def
+    }
+}

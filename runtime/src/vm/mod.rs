@@ -1,0 +1,251 @@
+//! The raw machinery under the safe API: the `#[repr(C)]` structures
+//! compiled code reads (laid out by `kiln_engine::vm_layout`, and checked
+//! against it by the tests below), linear memories, libcalls, and entering
+//! and leaving wasm. This is where the runtime's `unsafe` concentrates.
+
+pub mod libcalls;
+pub mod memory;
+pub mod traphandlers;
+
+use kiln_engine::vm_layout::{VMCTX_MAGIC, VMOffsets};
+use std::alloc::Layout;
+use std::ptr::NonNull;
+
+/// One value slot of the array calling convention: 16 bytes, little-endian,
+/// the value at offset 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, align(16))]
+pub struct ValRaw([u8; 16]);
+
+impl ValRaw {
+    /// From a 32-bit value (i32 or f32 bits).
+    pub fn from_u32(v: u32) -> ValRaw {
+        let mut raw = [0; 16];
+        raw[..4].copy_from_slice(&v.to_le_bytes());
+        ValRaw(raw)
+    }
+
+    /// From a 64-bit value (i64, f64 bits or a reference).
+    pub fn from_u64(v: u64) -> ValRaw {
+        let mut raw = [0; 16];
+        raw[..8].copy_from_slice(&v.to_le_bytes());
+        ValRaw(raw)
+    }
+
+    /// The low 32 bits.
+    pub fn get_u32(&self) -> u32 {
+        u32::from_le_bytes(self.0[..4].try_into().expect("4 bytes"))
+    }
+
+    /// The low 64 bits.
+    pub fn get_u64(&self) -> u64 {
+        u64::from_le_bytes(self.0[..8].try_into().expect("8 bytes"))
+    }
+}
+
+/// Per-store state compiled code reads through `VMContext.store_ctx`.
+#[derive(Debug)]
+#[repr(C)]
+pub struct VMStoreContext {
+    /// Lowest stack pointer wasm may use; `usize::MAX` while no wasm runs.
+    pub stack_limit: usize,
+    /// Fuel consumed, negative while fuel remains.
+    pub fuel_consumed: i64,
+    /// The epoch at which wasm is interrupted.
+    pub epoch_deadline: u64,
+}
+
+impl Default for VMStoreContext {
+    fn default() -> Self {
+        VMStoreContext {
+            stack_limit: usize::MAX,
+            fuel_consumed: 0,
+            epoch_deadline: u64::MAX,
+        }
+    }
+}
+
+/// An imported function as compiled code calls it.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub struct VMFuncImport {
+    /// Code with the wasm calling convention.
+    pub wasm_call: *const u8,
+    /// The callee's VMContext, or host function context.
+    pub vmctx: *mut u8,
+}
+
+/// Storage of one global.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(16))]
+pub struct VMGlobalDefinition(pub ValRaw);
+
+/// The header every host function context starts with; compiled host
+/// trampolines read `array_call` from it.
+#[repr(C)]
+pub struct VMHostFuncHeader {
+    /// [`HOST_MAGIC`].
+    pub magic: u32,
+    /// Entry point in the array calling convention.
+    pub array_call: unsafe extern "C" fn(*mut u8, *mut u8, *mut ValRaw, usize),
+}
+
+/// Value of [`VMHostFuncHeader::magic`].
+pub const HOST_MAGIC: u32 = u32::from_le_bytes(*b"host");
+
+/// An instance's VMContext allocation, laid out by `VMOffsets`.
+pub struct VMContextBox {
+    ptr: NonNull<u8>,
+    layout: Layout,
+}
+
+// SAFETY: the VMContext is only touched by the store that owns it, which
+// is itself moved between threads as a whole.
+unsafe impl Send for VMContextBox {}
+
+impl VMContextBox {
+    /// Allocates a zeroed VMContext for `offsets` and writes its header.
+    pub fn new(
+        offsets: &VMOffsets,
+        store_ctx: *mut VMStoreContext,
+        instance_index: usize,
+    ) -> VMContextBox {
+        let layout =
+            Layout::from_size_align(offsets.size().max(16) as usize, 16).expect("VMContext layout");
+        // SAFETY: the layout has a non-zero size.
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+        let Some(ptr) = NonNull::new(ptr) else {
+            std::alloc::handle_alloc_error(layout)
+        };
+        let vmctx = VMContextBox { ptr, layout };
+        // SAFETY: the header fields are inside the fresh allocation.
+        unsafe {
+            vmctx.write(VMOffsets::MAGIC, VMCTX_MAGIC);
+            vmctx.write(VMOffsets::STORE_CTX, store_ctx);
+            vmctx.write(
+                VMOffsets::BUILTINS,
+                &libcalls::BUILTINS as *const libcalls::VMBuiltins,
+            );
+            vmctx.write(VMOffsets::INSTANCE, instance_index);
+        }
+        vmctx
+    }
+
+    /// The VMContext pointer compiled code receives.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// Writes a field.
+    ///
+    /// # Safety
+    ///
+    /// `offset` must be the offset of a field of type `T` in this layout.
+    pub unsafe fn write<T>(&self, offset: u32, value: T) {
+        // SAFETY: the caller names a field of this type inside the allocation.
+        unsafe {
+            self.ptr
+                .as_ptr()
+                .add(offset as usize)
+                .cast::<T>()
+                .write(value)
+        }
+    }
+
+    /// Reads a field.
+    ///
+    /// # Safety
+    ///
+    /// `offset` must be the offset of an initialized field of type `T`.
+    pub unsafe fn read<T: Copy>(&self, offset: u32) -> T {
+        // SAFETY: as for `write`.
+        unsafe { self.ptr.as_ptr().add(offset as usize).cast::<T>().read() }
+    }
+}
+
+impl Drop for VMContextBox {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), self.layout) }
+    }
+}
+
+/// The instance index stored in the header of the VMContext at `vmctx`.
+///
+/// # Safety
+///
+/// `vmctx` must point to a live VMContext.
+pub unsafe fn instance_index(vmctx: *mut u8) -> usize {
+    // SAFETY: the caller passes a live VMContext, whose header holds the index.
+    unsafe {
+        debug_assert_eq!(
+            vmctx.add(VMOffsets::MAGIC as usize).cast::<u32>().read(),
+            VMCTX_MAGIC
+        );
+        vmctx
+            .add(VMOffsets::INSTANCE as usize)
+            .cast::<usize>()
+            .read()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    #[test]
+    fn layouts_match_the_engine() {
+        use vm_layout::*;
+        assert_eq!(
+            offset_of!(VMStoreContext, stack_limit),
+            store_ctx::STACK_LIMIT as usize
+        );
+        assert_eq!(
+            offset_of!(VMStoreContext, fuel_consumed),
+            store_ctx::FUEL_CONSUMED as usize
+        );
+        assert_eq!(
+            offset_of!(VMStoreContext, epoch_deadline),
+            store_ctx::EPOCH_DEADLINE as usize
+        );
+        assert_eq!(size_of::<VMStoreContext>(), store_ctx::SIZE as usize);
+        assert_eq!(
+            offset_of!(VMFuncImport, wasm_call),
+            func_import::WASM_CALL as usize
+        );
+        assert_eq!(offset_of!(VMFuncImport, vmctx), func_import::VMCTX as usize);
+        assert_eq!(size_of::<VMFuncImport>(), func_import::SIZE as usize);
+        assert_eq!(size_of::<VMGlobalDefinition>(), GLOBAL_DEF_SIZE as usize);
+        assert_eq!(size_of::<ValRaw>(), VAL_RAW_SIZE as usize);
+        assert_eq!(
+            offset_of!(VMHostFuncHeader, magic),
+            host_ctx::MAGIC as usize
+        );
+        assert_eq!(
+            offset_of!(VMHostFuncHeader, array_call),
+            host_ctx::ARRAY_CALL as usize
+        );
+        assert_eq!(
+            offset_of!(memory::VMMemoryDefinition, base),
+            memory_def::BASE as usize
+        );
+        assert_eq!(
+            offset_of!(memory::VMMemoryDefinition, current_length),
+            memory_def::LENGTH as usize
+        );
+        assert_eq!(
+            size_of::<memory::VMMemoryDefinition>(),
+            memory_def::SIZE as usize
+        );
+        assert_eq!(offset_of!(memory::LinearMemory, def), 0);
+        assert_eq!(
+            offset_of!(libcalls::VMBuiltins, memory_grow),
+            builtins::MEMORY_GROW as usize * 8
+        );
+        assert_eq!(
+            size_of::<libcalls::VMBuiltins>(),
+            builtins::COUNT as usize * 8
+        );
+    }
+}

@@ -1,0 +1,204 @@
+//! Entering wasm and leaving it by a trap.
+//!
+//! Each host-to-wasm call pushes an [`Activation`] onto a thread-local
+//! list and enters through `kiln_enter_wasm`, which records its stack
+//! pointer. A trap — a fault the signal handler recognizes, or an error a
+//! host function or libcall raises — stores its reason in the innermost
+//! activation and resumes at the entry's landing pad, so nested calls
+//! (wasm -> host -> wasm) unwind to the right frame.
+
+use super::{VMStoreContext, ValRaw};
+use kiln_engine::{CodeImage, TrapCode};
+use std::any::Any;
+use std::cell::{Cell, UnsafeCell};
+
+/// Why wasm stopped abnormally.
+pub enum TrapReason {
+    /// A trap in compiled code.
+    Wasm {
+        /// The trap.
+        code: TrapCode,
+        /// Program counter of the trapping instruction.
+        pc: usize,
+        /// Frame pointer of the trapping function.
+        fp: usize,
+    },
+    /// A host function returned an error.
+    Host(anyhow::Error),
+    /// A host function panicked; the panic resumes in the caller.
+    Panic(Box<dyn Any + Send>),
+}
+
+/// Finds the code image containing a program counter, without allocating
+/// or locking (it is called from the signal handler).
+pub trait CodeLookup {
+    /// The image containing `pc`, if any.
+    fn lookup_code(&self, pc: usize) -> Option<&CodeImage>;
+}
+
+/// One host-to-wasm entry on this thread's stack.
+#[repr(C)]
+struct Activation {
+    /// Written by `kiln_enter_wasm`; must stay first.
+    entry_sp: UnsafeCell<usize>,
+    prev: *const Activation,
+    code: *const dyn CodeLookup,
+    reason: UnsafeCell<Option<TrapReason>>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const Activation> = const { Cell::new(std::ptr::null()) };
+    /// Lowest usable address of this thread's stack (0 if unknown).
+    static STACK_LOW: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+unsafe extern "C" {
+    fn kiln_enter_wasm(
+        sp_slot: *mut usize,
+        trampoline: *const u8,
+        callee: *const u8,
+        vmctx: *mut u8,
+        values: *mut ValRaw,
+    ) -> u32;
+    fn kiln_raise_trap(sp: usize) -> !;
+    fn kiln_trap_landing();
+}
+
+/// Address where a trapping thread resumes.
+pub fn landing_pad() -> usize {
+    kiln_trap_landing as *const () as usize
+}
+
+/// Stack kept free for the host below the wasm stack limit.
+const HOST_STACK_MARGIN: usize = 64 * 1024;
+
+fn stack_low() -> usize {
+    let cached = STACK_LOW.get();
+    if cached != usize::MAX {
+        return cached;
+    }
+    let low = thread_stack_low().unwrap_or(0);
+    STACK_LOW.set(low);
+    low
+}
+
+fn thread_stack_low() -> Option<usize> {
+    // SAFETY: querying this thread's attributes into locals we own.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let mut addr = std::ptr::null_mut();
+        let mut size = 0;
+        let r = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        (r == 0).then_some(addr as usize)
+    }
+}
+
+/// Calls `trampoline(callee, vmctx, values)` with traps caught.
+///
+/// # Safety
+///
+/// `trampoline` must be the array trampoline for `callee`'s type, `vmctx`
+/// and `values` valid for it, `store_ctx` the store context the callee's
+/// instance uses, and `code` must cover all wasm code that can run.
+pub unsafe fn enter(
+    code: *const dyn CodeLookup,
+    store_ctx: *mut VMStoreContext,
+    max_wasm_stack: usize,
+    trampoline: *const u8,
+    callee: *const u8,
+    vmctx: *mut u8,
+    values: *mut ValRaw,
+) -> Result<(), TrapReason> {
+    crate::sys::unix::signals::init();
+    // SAFETY: the store context outlives the call (caller's contract).
+    let ctx = unsafe { &mut *store_ctx };
+    let outermost = ctx.stack_limit == usize::MAX;
+    if outermost {
+        let here = &ctx as *const _ as usize;
+        let floor = stack_low().saturating_add(HOST_STACK_MARGIN);
+        ctx.stack_limit = here.saturating_sub(max_wasm_stack).max(floor);
+    }
+    let activation = Activation {
+        entry_sp: UnsafeCell::new(0),
+        prev: CURRENT.get(),
+        code,
+        reason: UnsafeCell::new(None),
+    };
+    CURRENT.set(&activation);
+    // SAFETY: the caller guarantees the trampoline and its arguments; a
+    // trap returns here through the landing pad with registers restored.
+    let r =
+        unsafe { kiln_enter_wasm(activation.entry_sp.get(), trampoline, callee, vmctx, values) };
+    CURRENT.set(activation.prev);
+    if outermost {
+        // SAFETY: as above.
+        unsafe { (*store_ctx).stack_limit = usize::MAX };
+    }
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(activation
+            .reason
+            .into_inner()
+            .expect("a trap records its reason"))
+    }
+}
+
+/// Records `reason` in the innermost activation and unwinds to it.
+///
+/// # Safety
+///
+/// Must be called from host code that wasm called (a host function or a
+/// libcall) with nothing left to drop in the frames between this call and
+/// the wasm entry: they are discarded without running destructors.
+pub unsafe fn raise(reason: TrapReason) -> ! {
+    let activation = CURRENT.get();
+    assert!(!activation.is_null(), "raise outside of wasm");
+    // SAFETY: the activation is live (it is on this thread's list) and
+    // nothing else accesses its reason while wasm runs.
+    unsafe {
+        *(*activation).reason.get() = Some(reason);
+        kiln_raise_trap(*(*activation).entry_sp.get())
+    }
+}
+
+/// Called by the signal handler: if `pc` is a trap site of wasm code
+/// entered on this thread, records the trap and returns the stack pointer
+/// to resume at the landing pad with.
+///
+/// # Safety
+///
+/// Must be called on the faulting thread, from the signal handler.
+pub unsafe fn trap_from_signal(pc: usize, fp: usize) -> Option<usize> {
+    let activation = CURRENT.get();
+    if activation.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null activation on this thread's list is live.
+    let activation = unsafe { &*activation };
+    // SAFETY: the code lookup outlives the activation.
+    let code = unsafe { &*activation.code }.lookup_code(pc)?;
+    let Some(trap) = code.trap_at(pc) else {
+        if code.func_at(pc).is_some() {
+            // A fault in wasm code with no trap-table entry is a bug in Kiln.
+            let msg = b"kiln: fatal: unexpected fault in compiled wasm code\n";
+            // SAFETY: writing a static buffer to stderr, then aborting;
+            // both are async-signal-safe.
+            unsafe {
+                libc::write(2, msg.as_ptr().cast(), msg.len());
+                libc::abort();
+            }
+        }
+        return None;
+    };
+    // SAFETY: nothing else touches the reason while wasm runs; it is None
+    // here, so the assignment frees nothing.
+    unsafe {
+        *activation.reason.get() = Some(TrapReason::Wasm { code: trap, pc, fp });
+        Some(*activation.entry_sp.get())
+    }
+}
