@@ -113,7 +113,16 @@ pub(crate) fn compile(
             }
             let input = inputs[i].lock().unwrap().take().expect("taken once");
             let index = info.num_imported_funcs + i as u32;
-            let result = compile_function(&mut worker, isa, info, offsets, strategy, index, input);
+            let result = compile_function(
+                &mut worker,
+                isa,
+                info,
+                offsets,
+                strategy,
+                index,
+                input,
+                (config.consume_fuel, config.epoch_interruption),
+            );
             *results[i].lock().unwrap() = Some(result);
         }
     };
@@ -152,6 +161,10 @@ pub(crate) fn compile(
     CodeImage::new(funcs, array, host)
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, all inputs distinct"
+)]
 fn compile_function(
     worker: &mut Worker,
     isa: &dyn TargetIsa,
@@ -160,6 +173,7 @@ fn compile_function(
     memory: MemoryStrategy,
     index: u32,
     input: FunctionInput<'_>,
+    (consume_fuel, epoch_interruption): (bool, bool),
 ) -> Result<CompiledCode> {
     let allocs = std::mem::take(&mut worker.validator);
     let mut validator = input.validator.into_validator(allocs);
@@ -177,9 +191,14 @@ fn compile_function(
         memory,
         host_call_conv: isa.default_call_conv(),
         vmctx: ir::Value::from_u32(0),
+        fuel: consume_fuel,
+        epoch: epoch_interruption,
     };
     translate::translate_function(&mut env, &mut b, index, &input.body)?;
     b.finalize(isa.frontend_config());
+    if std::env::var_os("KILN_DEBUG_CLIF").is_some() {
+        eprintln!("{}", worker.ctx.func.display());
+    }
     // Calls name functions by their index in the whole function space;
     // the image lays out defined functions only.
     worker.finish(isa, info.num_imported_funcs)

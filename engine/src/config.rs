@@ -8,6 +8,8 @@ pub struct Config {
     pub(crate) memory_reservation: u64,
     pub(crate) memory_guard_size: u64,
     pub(crate) parallel_compilation: bool,
+    pub(crate) consume_fuel: bool,
+    pub(crate) epoch_interruption: bool,
 }
 
 impl Default for Config {
@@ -17,6 +19,8 @@ impl Default for Config {
             memory_reservation: 1 << 32,
             memory_guard_size: 2 << 30,
             parallel_compilation: true,
+            consume_fuel: false,
+            epoch_interruption: false,
         }
     }
 }
@@ -54,6 +58,32 @@ impl Config {
     pub fn parallel_compilation(&mut self, enable: bool) -> &mut Config {
         self.parallel_compilation = enable;
         self
+    }
+
+    /// Whether compiled code counts fuel (one unit per instruction, roughly)
+    /// and traps with "all fuel consumed" when a store's fuel runs out.
+    /// Default false.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Config {
+        self.consume_fuel = enable;
+        self
+    }
+
+    /// Whether compiled code checks the engine's epoch against the store's
+    /// deadline at function entries and loop headers, trapping with
+    /// "interrupt" once it is reached. Default false.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Config {
+        self.epoch_interruption = enable;
+        self
+    }
+
+    /// Whether fuel is consumed.
+    pub fn get_consume_fuel(&self) -> bool {
+        self.consume_fuel
+    }
+
+    /// Whether epoch interruption is on.
+    pub fn get_epoch_interruption(&self) -> bool {
+        self.epoch_interruption
     }
 
     /// The configured maximum wasm stack.

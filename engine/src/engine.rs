@@ -6,6 +6,7 @@ use anyhow::{Result, anyhow};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A compilation environment. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
@@ -16,6 +17,8 @@ pub struct Engine {
 struct EngineInner {
     config: Config,
     isa: OwnedTargetIsa,
+    /// The epoch counter compiled code compares deadlines with.
+    epoch: AtomicU64,
 }
 
 impl Engine {
@@ -55,6 +58,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 isa,
+                epoch: AtomicU64::new(0),
             }),
         })
     }
@@ -67,6 +71,23 @@ impl Engine {
     /// The Cranelift target ISA.
     pub fn isa(&self) -> &dyn cranelift_codegen::isa::TargetIsa {
         &*self.inner.isa
+    }
+
+    /// Advances the epoch by one, interrupting wasm in any store whose
+    /// deadline it reaches (with epoch interruption enabled). Callable from
+    /// any thread, including while wasm runs.
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Release);
+    }
+
+    /// The current epoch.
+    pub fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Acquire)
+    }
+
+    /// The epoch counter compiled code reads.
+    pub fn epoch_ptr(&self) -> *const AtomicU64 {
+        &self.inner.epoch
     }
 
     /// True if both handles refer to the same engine.

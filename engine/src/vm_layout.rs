@@ -42,8 +42,10 @@ pub mod store_ctx {
     pub const FUEL_CONSUMED: u32 = 8;
     /// `epoch_deadline: u64`.
     pub const EPOCH_DEADLINE: u32 = 16;
+    /// `epoch_ptr: *const AtomicU64`: the engine's epoch counter.
+    pub const EPOCH_PTR: u32 = 24;
     /// Size of the struct.
-    pub const SIZE: u32 = 24;
+    pub const SIZE: u32 = 32;
 }
 
 /// `VMFuncImport` field offsets.

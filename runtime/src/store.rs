@@ -62,7 +62,7 @@ impl<T> Store<T> {
                 opaque: StoreOpaque {
                     id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
                     engine: engine.clone(),
-                    vm: VMStoreContext::default(),
+                    vm: VMStoreContext::new(engine),
                     instances: Vec::new(),
                     memories: Vec::new(),
                     globals: Vec::new(),
@@ -96,9 +96,55 @@ impl<T> Store<T> {
     pub fn engine(&self) -> &Engine {
         &self.inner.opaque.engine
     }
+
+    /// Sets the fuel wasm in this store may consume before it traps with
+    /// "all fuel consumed".
+    ///
+    /// # Errors
+    ///
+    /// The engine was not configured with `Config::consume_fuel`.
+    pub fn set_fuel(&mut self, fuel: u64) -> anyhow::Result<()> {
+        self.inner.opaque.set_fuel(fuel)
+    }
+
+    /// The fuel left.
+    ///
+    /// # Errors
+    ///
+    /// The engine was not configured with `Config::consume_fuel`.
+    pub fn get_fuel(&self) -> anyhow::Result<u64> {
+        self.inner.opaque.get_fuel()
+    }
+
+    /// Interrupts wasm in this store once the engine's epoch has advanced
+    /// `ticks` beyond the current one (with `Config::epoch_interruption`).
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.inner.opaque.set_epoch_deadline(ticks);
+    }
 }
 
 impl StoreOpaque {
+    pub(crate) fn set_fuel(&mut self, fuel: u64) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.engine.config().get_consume_fuel(),
+            "fuel is not enabled: use `Config::consume_fuel`"
+        );
+        self.vm.fuel_consumed = -(fuel.min(i64::MAX as u64) as i64);
+        Ok(())
+    }
+
+    pub(crate) fn get_fuel(&self) -> anyhow::Result<u64> {
+        anyhow::ensure!(
+            self.engine.config().get_consume_fuel(),
+            "fuel is not enabled: use `Config::consume_fuel`"
+        );
+        Ok(self.vm.fuel_consumed.min(0).unsigned_abs())
+    }
+
+    pub(crate) fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.vm.epoch_deadline = self.engine.current_epoch().saturating_add(ticks);
+    }
+
     /// Panics unless an object with store id `id` belongs here.
     #[track_caller]
     pub(crate) fn check(&self, id: u64) {

@@ -106,9 +106,16 @@ impl Trap {
 }
 
 /// Turns the reason wasm stopped into the error the host sees.
-pub(crate) fn from_reason(store: &StoreOpaque, reason: TrapReason) -> anyhow::Error {
+pub(crate) fn from_reason(store: &mut StoreOpaque, reason: TrapReason) -> anyhow::Error {
     match reason {
-        TrapReason::Wasm { code, pc, fp } => Trap::capture(store, code, pc, fp).into(),
+        TrapReason::Wasm { code, pc, fp } => {
+            if code == TrapCode::OutOfFuel {
+                // The fuel variable of the trapping function was not written
+                // back: what is left is nothing.
+                store.vm.fuel_consumed = 0;
+            }
+            Trap::capture(store, code, pc, fp).into()
+        }
         TrapReason::Host(error) => error,
         TrapReason::Panic(payload) => std::panic::resume_unwind(payload),
     }

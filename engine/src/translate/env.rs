@@ -79,6 +79,10 @@ pub struct FuncEnv<'m> {
     pub host_call_conv: CallConv,
     /// The `vmctx` parameter of the function.
     pub vmctx: Value,
+    /// Emit fuel accounting.
+    pub fuel: bool,
+    /// Emit epoch checks.
+    pub epoch: bool,
 }
 
 impl FuncEnv<'_> {

@@ -120,6 +120,24 @@ pub fn translate_function(
         }
     }
 
+    let store_ctx = b.ins().load(
+        types::I64,
+        env::readonly(),
+        env.vmctx,
+        VMOffsets::STORE_CTX as i32,
+    );
+    let fuel_var = env.fuel.then(|| {
+        let var = b.declare_var(types::I64);
+        let fuel = b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            store_ctx,
+            vm_layout::store_ctx::FUEL_CONSUMED as i32,
+        );
+        b.def_var(var, fuel);
+        var
+    });
+
     let exit = b.create_block();
     for r in ty.results() {
         b.append_block_param(exit, ir_type(*r));
@@ -139,7 +157,11 @@ pub fn translate_function(
         locals,
         reachable: true,
         unreachable_depth: 0,
+        store_ctx,
+        fuel_var,
+        fuel_pending: 0,
     };
+    t.interrupt_checks();
     let mut ops = body.get_operators_reader()?;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset()?;
@@ -180,6 +202,44 @@ struct Translator<'a, 'b, 'm> {
     reachable: bool,
     /// Depth of blocks opened inside unreachable code.
     unreachable_depth: u32,
+    /// The `VMStoreContext` pointer.
+    store_ctx: Value,
+    /// Fuel consumed so far, kept in a variable between calls (with fuel on).
+    fuel_var: Option<Variable>,
+    /// Fuel of the operators translated since the variable was last updated.
+    fuel_pending: i64,
+}
+
+/// Fuel an operator costs: control bookkeeping is free, the rest costs one.
+fn fuel_cost(op: &Operator<'_>) -> i64 {
+    match op {
+        Operator::Nop
+        | Operator::Drop
+        | Operator::Block { .. }
+        | Operator::Loop { .. }
+        | Operator::End
+        | Operator::Else
+        | Operator::Unreachable
+        | Operator::Return => 0,
+        _ => 1,
+    }
+}
+
+/// Operators before which pending fuel is added to the variable: those
+/// that leave the current basic block.
+fn ends_fuel_region(op: &Operator<'_>) -> bool {
+    matches!(
+        op,
+        Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::Else
+            | Operator::End
+            | Operator::Br { .. }
+            | Operator::BrIf { .. }
+            | Operator::BrTable { .. }
+            | Operator::Return
+            | Operator::Call { .. }
+    )
 }
 
 fn block_arity(info: &ModuleInfo, ty: BlockType) -> (Vec<ir::Type>, Vec<ir::Type>) {
@@ -206,6 +266,87 @@ fn block_args(values: &[Value]) -> Vec<BlockArg> {
 }
 
 impl Translator<'_, '_, '_> {
+    /// Adds pending fuel to the fuel variable.
+    fn flush_fuel(&mut self) {
+        if let Some(var) = self.fuel_var
+            && self.fuel_pending != 0
+        {
+            let v = self.b.use_var(var);
+            let v = self.b.ins().iadd_imm_s(v, self.fuel_pending);
+            self.b.def_var(var, v);
+        }
+        self.fuel_pending = 0;
+    }
+
+    /// Writes the fuel variable back to the store (before calls and returns).
+    fn spill_fuel(&mut self) {
+        if let Some(var) = self.fuel_var {
+            let v = self.b.use_var(var);
+            self.b.ins().store(
+                MemFlagsData::trusted(),
+                v,
+                self.store_ctx,
+                vm_layout::store_ctx::FUEL_CONSUMED as i32,
+            );
+        }
+    }
+
+    /// Reloads the fuel variable from the store (after calls).
+    fn reload_fuel(&mut self) {
+        if let Some(var) = self.fuel_var {
+            let v = self.b.ins().load(
+                types::I64,
+                MemFlagsData::trusted(),
+                self.store_ctx,
+                vm_layout::store_ctx::FUEL_CONSUMED as i32,
+            );
+            self.b.def_var(var, v);
+        }
+    }
+
+    /// Fuel and epoch checks, at function entry and loop headers.
+    fn interrupt_checks(&mut self) {
+        if let Some(var) = self.fuel_var {
+            let v = self.b.use_var(var);
+            let out = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, v, 0);
+            self.b.ins().trapnz(out, TrapCode::OutOfFuel.to_cranelift());
+        }
+        if self.env.epoch {
+            let ptr = self.b.ins().load(
+                types::I64,
+                env::readonly(),
+                self.store_ctx,
+                vm_layout::store_ctx::EPOCH_PTR as i32,
+            );
+            // Written by other threads: an atomic load, which alias analysis
+            // never merges with an earlier one (a plain `mov` on x86-64).
+            let now = self
+                .b
+                .ins()
+                .atomic_load(types::I64, MemFlagsData::trusted(), ptr);
+            let deadline = self.b.ins().load(
+                types::I64,
+                MemFlagsData::trusted(),
+                self.store_ctx,
+                vm_layout::store_ctx::EPOCH_DEADLINE as i32,
+            );
+            let due = self
+                .b
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThanOrEqual, now, deadline);
+            self.b.ins().trapnz(due, TrapCode::Interrupt.to_cranelift());
+        }
+    }
+
+    /// Returns from the function.
+    fn emit_return(&mut self, results: &[Value]) {
+        self.spill_fuel();
+        self.b.ins().return_(results);
+    }
+
     fn pop(&mut self) -> Value {
         self.stack.pop().expect("validated operand stack")
     }
@@ -330,6 +471,7 @@ impl Translator<'_, '_, '_> {
     /// Handles `end` once the current branch (if reachable) has jumped to
     /// the frame's destination.
     fn end_frame(&mut self) {
+        self.fuel_pending = 0;
         let mut frame = self.control.pop().expect("validated control stack");
         self.stack.truncate(frame.stack_base);
         match frame.kind {
@@ -362,7 +504,7 @@ impl Translator<'_, '_, '_> {
         }
         if self.control.is_empty() && self.reachable {
             let results = self.stack.split_off(0);
-            self.b.ins().return_(&results);
+            self.emit_return(&results);
             self.reachable = false;
         }
     }
@@ -379,6 +521,7 @@ impl Translator<'_, '_, '_> {
             unreachable!("validated else");
         };
         *else_seen = true;
+        self.fuel_pending = 0;
         let (else_block, params) = (*else_block, std::mem::take(else_params));
         self.stack.truncate(frame.stack_base);
         self.stack.extend(params);
@@ -402,6 +545,12 @@ impl Translator<'_, '_, '_> {
 
     fn operator(&mut self, op: &Operator<'_>) -> Result<()> {
         use Operator as O;
+        if self.fuel_var.is_some() {
+            self.fuel_pending += fuel_cost(op);
+            if ends_fuel_region(op) {
+                self.flush_fuel();
+            }
+        }
         let b = &mut *self.b;
         match *op {
             // Control.
@@ -422,6 +571,7 @@ impl Translator<'_, '_, '_> {
                 }
                 self.jump_with(header, params.len());
                 self.b.switch_to_block(header);
+                self.interrupt_checks();
                 let n = self.stack.len() - params.len();
                 self.stack.truncate(n);
                 self.stack.extend_from_slice(self.b.block_params(header));
@@ -524,13 +674,15 @@ impl Translator<'_, '_, '_> {
             O::Return => {
                 let n = self.control[0].num_results;
                 let results = self.peekn(n).to_vec();
-                self.b.ins().return_(&results);
+                self.emit_return(&results);
                 self.reachable = false;
             }
             O::Call { function_index } => {
                 let n = self.env.info.func_type(function_index).params().len();
                 let args = self.stack.split_off(self.stack.len() - n);
+                self.spill_fuel();
                 let results = self.env.call(self.b, function_index, &args);
+                self.reload_fuel();
                 self.stack.extend(results);
             }
             O::Drop => {

@@ -53,14 +53,19 @@ pub struct VMStoreContext {
     pub fuel_consumed: i64,
     /// The epoch at which wasm is interrupted.
     pub epoch_deadline: u64,
+    /// The engine's epoch counter.
+    pub epoch_ptr: *const std::sync::atomic::AtomicU64,
 }
 
-impl Default for VMStoreContext {
-    fn default() -> Self {
+impl VMStoreContext {
+    /// The context of a new store of `engine`: no wasm running, no fuel,
+    /// no epoch deadline.
+    pub fn new(engine: &kiln_engine::Engine) -> Self {
         VMStoreContext {
             stack_limit: usize::MAX,
             fuel_consumed: 0,
             epoch_deadline: u64::MAX,
+            epoch_ptr: engine.epoch_ptr(),
         }
     }
 }
@@ -208,6 +213,10 @@ mod tests {
         assert_eq!(
             offset_of!(VMStoreContext, epoch_deadline),
             store_ctx::EPOCH_DEADLINE as usize
+        );
+        assert_eq!(
+            offset_of!(VMStoreContext, epoch_ptr),
+            store_ctx::EPOCH_PTR as usize
         );
         assert_eq!(size_of::<VMStoreContext>(), store_ctx::SIZE as usize);
         assert_eq!(
