@@ -296,3 +296,10 @@ fn host_trampoline(
     b.finalize(isa.frontend_config());
     worker.finish(isa, 0)
 }
+
+/// A code image holding just the wasm-to-host trampoline of `ty`.
+pub(crate) fn standalone_host_trampoline(engine: &Engine, ty: &FuncType) -> Result<CodeImage> {
+    let mut worker = Worker::new();
+    let code = host_trampoline(&mut worker, engine.isa(), ty)?;
+    CodeImage::new(Vec::new(), Vec::new(), vec![code])
+}

@@ -1,12 +1,15 @@
 //! `Engine`: the compilation environment shared by every module and store,
 //! holding the configuration and the Cranelift ISA of the host.
 
+use crate::code::CodeImage;
 use crate::config::Config;
+use crate::types::FuncType;
 use anyhow::{Result, anyhow};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// A compilation environment. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
@@ -19,6 +22,11 @@ struct EngineInner {
     isa: OwnedTargetIsa,
     /// The epoch counter compiled code compares deadlines with.
     epoch: AtomicU64,
+    /// Engine-wide function type ids: `call_indirect` compares these.
+    types: Mutex<HashMap<FuncType, u32>>,
+    /// Wasm-to-host trampolines for host functions used as `funcref`s,
+    /// by type id, compiled on first use.
+    host_trampolines: Mutex<HashMap<u32, Arc<CodeImage>>>,
 }
 
 impl Engine {
@@ -59,6 +67,8 @@ impl Engine {
                 config: config.clone(),
                 isa,
                 epoch: AtomicU64::new(0),
+                types: Mutex::new(HashMap::new()),
+                host_trampolines: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -88,6 +98,31 @@ impl Engine {
     /// The epoch counter compiled code reads.
     pub fn epoch_ptr(&self) -> *const AtomicU64 {
         &self.inner.epoch
+    }
+
+    /// The engine-wide id of a function type: equal types, equal ids.
+    pub fn type_id(&self, ty: &FuncType) -> u32 {
+        let mut types = self.inner.types.lock().unwrap();
+        let next = types.len() as u32;
+        *types.entry(ty.clone()).or_insert(next)
+    }
+
+    /// A wasm-to-host trampoline for type `ty`, for host functions called
+    /// through a `funcref` (imports use their module's own trampolines).
+    ///
+    /// # Errors
+    ///
+    /// Cranelift fails to compile the trampoline.
+    pub fn host_trampoline(&self, ty: &FuncType) -> anyhow::Result<*const u8> {
+        let id = self.type_id(ty);
+        let mut cache = self.inner.host_trampolines.lock().unwrap();
+        if let Some(image) = cache.get(&id) {
+            return Ok(image.host_trampoline(0));
+        }
+        let image = Arc::new(crate::compile::standalone_host_trampoline(self, ty)?);
+        let ptr = image.host_trampoline(0);
+        cache.insert(id, image);
+        Ok(ptr)
     }
 
     /// True if both handles refer to the same engine.

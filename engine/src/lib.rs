@@ -6,7 +6,7 @@
 //! | integer and float instructions, sign extension, saturating truncation | yes |
 //! | structured control, calls, multi-value | yes |
 //! | globals, linear memory (guard pages or explicit checks) | yes |
-//! | tables, `call_indirect`, reference types, bulk memory | not yet |
+//! | tables, `call_indirect`, reference types, bulk memory | yes |
 //! | 128-bit SIMD | no |
 //!
 //! The engine never calls the runtime: compiled code reaches runtime

@@ -22,6 +22,8 @@ struct ModuleInner {
     code: CodeImage,
     /// The bytes of all data segments; `info.data[i].range` indexes here.
     data: Box<[u8]>,
+    /// Engine type id of each type-section type.
+    type_ids: Box<[u32]>,
 }
 
 /// An import of a module, as seen by an embedder.
@@ -96,6 +98,7 @@ impl Module {
             data.extend_from_slice(&wasm[seg.range.clone()]);
             seg.range = start..data.len();
         }
+        let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
@@ -103,6 +106,7 @@ impl Module {
                 offsets,
                 code,
                 data: data.into(),
+                type_ids,
             }),
         })
     }
@@ -165,6 +169,11 @@ impl Module {
     /// The contents of data segment `i`.
     pub fn data_segment(&self, i: usize) -> &[u8] {
         &self.inner.data[self.inner.info.data[i].range.clone()]
+    }
+
+    /// Engine type id of each type-section type.
+    pub fn type_ids(&self) -> &[u32] {
+        &self.inner.type_ids
     }
 
     /// True if both handles refer to the same compiled module.

@@ -255,6 +255,8 @@ impl ModuleInfo {
         for seg in &info.elems {
             seg.items.iter().for_each(&mut mark);
         }
+        // `ref.func` in code may only name functions declared above (by
+        // validation), so no body needs scanning.
         Ok((info, bodies))
     }
 

@@ -9,13 +9,15 @@
 //!  | magic: u32, pad             |
 //!  | store_ctx: *mut VMStoreCtx  | 8    per-store limits (stack limit, fuel, epoch)
 //!  | builtins: *const VMBuiltins | 16   libcall table (memory.grow, ...)
-//!  | instance: *mut ()           | 24   the runtime's instance record
-//!  +-----------------------------+ 32
+//!  | instance: usize             | 24   the runtime's instance index
+//!  | type_ids: *const u32        | 32   engine type id of each module type
+//!  +-----------------------------+ 40
 //!  | imported funcs  [n] x 16    |      VMFuncImport { wasm_call, vmctx }
 //!  | memories [n] x 8            |      *mut VMMemoryDefinition, imported or not
 //!  | tables   [n] x 8            |      *mut VMTableDefinition, imported or not
 //!  | imported globals  [n] x 8   |      *mut VMGlobalDefinition
 //!  | defined globals  [n] x 16   |      VMGlobalDefinition (16-byte aligned)
+//!  | func refs [n] x 32          |      VMFuncRef of each escaping function
 //!
 //!  Memories and tables live in their own allocations owned by the store
 //!  (so one memory can serve several instances, and `memory.grow` finds
@@ -44,8 +46,10 @@ pub mod store_ctx {
     pub const EPOCH_DEADLINE: u32 = 16;
     /// `epoch_ptr: *const AtomicU64`: the engine's epoch counter.
     pub const EPOCH_PTR: u32 = 24;
+    /// `store: *mut ()`: the runtime's store, for libcalls.
+    pub const STORE: u32 = 32;
     /// Size of the struct.
-    pub const SIZE: u32 = 32;
+    pub const SIZE: u32 = 40;
 }
 
 /// `VMFuncImport` field offsets.
@@ -78,6 +82,18 @@ pub mod table_def {
     pub const SIZE: u32 = 16;
 }
 
+/// `VMFuncRef` field offsets: what a `funcref` value points to.
+pub mod func_ref {
+    /// `wasm_call: *const u8`.
+    pub const WASM_CALL: u32 = 0;
+    /// `vmctx: *mut u8`.
+    pub const VMCTX: u32 = 8;
+    /// `type_id: u32`: the engine-wide id of the function's type.
+    pub const TYPE_ID: u32 = 16;
+    /// Size of the struct (the runtime keeps its own data after the type id).
+    pub const SIZE: u32 = 32;
+}
+
 /// `VMGlobalDefinition`: 16 bytes of storage, little-endian, value at offset 0.
 pub const GLOBAL_DEF_SIZE: u32 = 16;
 
@@ -95,8 +111,26 @@ pub mod builtins {
     /// `memory_grow(vmctx, delta: u32, def: *mut VMMemoryDefinition) -> u32`
     /// (old size in pages, or `u32::MAX`).
     pub const MEMORY_GROW: u32 = 0;
+    /// `memory_fill(vmctx, def, dst: u32, val: u32, len: u32) -> u32` (0 = trap).
+    pub const MEMORY_FILL: u32 = 1;
+    /// `memory_copy(vmctx, dst_def, src_def, dst: u32, src: u32, len: u32) -> u32`.
+    pub const MEMORY_COPY: u32 = 2;
+    /// `memory_init(vmctx, def, data: u32, dst: u32, src: u32, len: u32) -> u32`.
+    pub const MEMORY_INIT: u32 = 3;
+    /// `data_drop(vmctx, data: u32)`.
+    pub const DATA_DROP: u32 = 4;
+    /// `table_grow(vmctx, def, init: usize, delta: u32) -> u32` (old size or `u32::MAX`).
+    pub const TABLE_GROW: u32 = 5;
+    /// `table_fill(vmctx, def, dst: u32, val: usize, len: u32) -> u32` (0 = trap).
+    pub const TABLE_FILL: u32 = 6;
+    /// `table_copy(vmctx, dst_def, src_def, dst: u32, src: u32, len: u32) -> u32`.
+    pub const TABLE_COPY: u32 = 7;
+    /// `table_init(vmctx, def, elem: u32, dst: u32, src: u32, len: u32) -> u32`.
+    pub const TABLE_INIT: u32 = 8;
+    /// `elem_drop(vmctx, elem: u32)`.
+    pub const ELEM_DROP: u32 = 9;
     /// Number of entries.
-    pub const COUNT: u32 = 1;
+    pub const COUNT: u32 = 10;
 }
 
 /// Offsets of the VMContext fields of one module.
@@ -107,11 +141,15 @@ pub struct VMOffsets {
     num_tables: u32,
     num_imported_globals: u32,
     num_defined_globals: u32,
+    num_func_refs: u32,
     imported_funcs: u32,
     memories: u32,
     tables: u32,
     imported_globals: u32,
     defined_globals: u32,
+    func_refs: u32,
+    /// Slot in `func_refs` of each function, `u32::MAX` if it has none.
+    func_ref_slots: Box<[u32]>,
     size: u32,
 }
 
@@ -122,9 +160,11 @@ impl VMOffsets {
     pub const STORE_CTX: u32 = 8;
     /// Offset of the `*const VMBuiltins`.
     pub const BUILTINS: u32 = 16;
-    /// Offset of the runtime's instance pointer.
+    /// Offset of the runtime's instance index.
     pub const INSTANCE: u32 = 24;
-    const HEADER: u32 = 32;
+    /// Offset of the `*const u32` type-id array.
+    pub const TYPE_IDS: u32 = 32;
+    const HEADER: u32 = 40;
 
     /// Computes the layout for a module.
     pub fn new(info: &ModuleInfo) -> VMOffsets {
@@ -134,13 +174,24 @@ impl VMOffsets {
             num_tables: info.tables.len() as u32,
             num_imported_globals: info.num_imported_globals,
             num_defined_globals: info.num_defined_globals(),
+            num_func_refs: 0,
             imported_funcs: 0,
             memories: 0,
             tables: 0,
             imported_globals: 0,
             defined_globals: 0,
+            func_refs: 0,
+            func_ref_slots: Box::new([]),
             size: 0,
         };
+        let mut slots = vec![u32::MAX; info.funcs.len()];
+        for (i, escapes) in info.escaping_funcs.iter().enumerate() {
+            if *escapes {
+                slots[i] = o.num_func_refs;
+                o.num_func_refs += 1;
+            }
+        }
+        o.func_ref_slots = slots.into();
         let mut at = Self::HEADER;
         let mut take = |n: u32, size: u32, align: u32| {
             at = at.next_multiple_of(align);
@@ -153,6 +204,7 @@ impl VMOffsets {
         o.tables = take(o.num_tables, 8, 8);
         o.imported_globals = take(o.num_imported_globals, 8, 8);
         o.defined_globals = take(o.num_defined_globals, GLOBAL_DEF_SIZE, 16);
+        o.func_refs = take(o.num_func_refs, func_ref::SIZE, 8);
         o.size = take(0, 0, 16);
         o
     }
@@ -186,6 +238,13 @@ impl VMOffsets {
         self.imported_globals + i * 8
     }
 
+    /// Offset of function `i`'s `VMFuncRef`, if it escapes (is exported,
+    /// in an element segment, or named by `ref.func`).
+    pub fn func_ref(&self, i: u32) -> Option<u32> {
+        let slot = *self.func_ref_slots.get(i as usize)?;
+        (slot != u32::MAX).then(|| self.func_refs + slot * func_ref::SIZE)
+    }
+
     /// Offset of defined global `i`'s `VMGlobalDefinition`.
     pub fn defined_global(&self, i: u32) -> u32 {
         debug_assert!(i < self.num_defined_globals);
@@ -211,16 +270,18 @@ mod tests {
             ],
             num_imported_globals: 1,
             memories: vec![crate::MemoryType::new(1, None)],
+            escaping_funcs: vec![false; 3],
             ..Default::default()
         };
         let o = VMOffsets::new(&info);
-        assert_eq!(o.imported_func(0), 32);
-        assert_eq!(o.imported_func(1), 48);
-        assert_eq!(o.memory(0), 64);
-        assert_eq!(o.imported_global(0), 72);
-        assert_eq!(o.defined_global(0), 80);
-        assert_eq!(o.defined_global(1), 96);
-        assert_eq!(o.size(), 112);
+        assert_eq!(o.imported_func(0), 40);
+        assert_eq!(o.imported_func(1), 56);
+        assert_eq!(o.memory(0), 72);
+        assert_eq!(o.imported_global(0), 80);
+        assert_eq!(o.defined_global(0), 96);
+        assert_eq!(o.defined_global(1), 112);
+        assert_eq!(o.size(), 128);
+        assert_eq!(o.func_ref(0), None);
         assert_eq!(o.size() % 16, 0);
     }
 }

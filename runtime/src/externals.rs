@@ -4,9 +4,12 @@ use crate::func::Func;
 use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreOpaque};
 use crate::values::Val;
 use crate::vm::VMGlobalDefinition;
+use crate::vm::ValRaw;
 use crate::vm::memory::LinearMemory;
+use crate::vm::table::TableData;
 use anyhow::{Result, bail};
-use kiln_engine::{ExternType, GlobalType, MemoryType, Mutability};
+use kiln_engine::{ExternType, GlobalType, MemoryType, Mutability, TableType};
+use std::any::Any;
 
 /// Something an instance imports or exports.
 #[derive(Clone, Copy, Debug)]
@@ -17,6 +20,8 @@ pub enum Extern {
     Global(Global),
     /// A linear memory.
     Memory(Memory),
+    /// A table.
+    Table(Table),
 }
 
 impl Extern {
@@ -44,6 +49,14 @@ impl Extern {
         }
     }
 
+    /// The table, if this is one.
+    pub fn into_table(self) -> Option<Table> {
+        match self {
+            Extern::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+
     /// The type.
     pub fn ty(&self, store: impl AsContext) -> ExternType {
         self.ty_opaque(&store.as_context().0.opaque)
@@ -57,6 +70,10 @@ impl Extern {
                 store.check(m.store);
                 ExternType::Memory(store.memories[m.index as usize].ty())
             }
+            Extern::Table(t) => {
+                store.check(t.store);
+                ExternType::Table(store.tables[t.index as usize].ty())
+            }
         }
     }
 
@@ -65,6 +82,7 @@ impl Extern {
             Extern::Func(f) => f.store,
             Extern::Global(g) => g.store,
             Extern::Memory(m) => m.store,
+            Extern::Table(t) => t.store,
         }
     }
 }
@@ -78,6 +96,12 @@ impl From<Func> for Extern {
 impl From<Global> for Extern {
     fn from(g: Global) -> Extern {
         Extern::Global(g)
+    }
+}
+
+impl From<Table> for Extern {
+    fn from(t: Table) -> Extern {
+        Extern::Table(t)
     }
 }
 
@@ -116,9 +140,10 @@ impl Global {
                 value.ty()
             );
         }
+        let raw = value.to_raw(store)?;
         store.globals.push(crate::store::HostGlobal {
             ty,
-            def: Box::new(VMGlobalDefinition(value.to_raw())),
+            def: Box::new(VMGlobalDefinition(raw)),
         });
         Ok(Global {
             store: store.id,
@@ -168,7 +193,7 @@ impl Global {
         let ty = self.ty_opaque(store);
         // SAFETY: the definition is live storage of this store.
         let raw = unsafe { (*self.definition(store)).0 };
-        Val::from_raw(raw, ty.content())
+        Val::from_raw(store, raw, ty.content())
     }
 
     /// Sets the value.
@@ -188,9 +213,10 @@ impl Global {
                 value.ty()
             );
         }
+        let raw = value.to_raw(store)?;
         // SAFETY: the definition is live storage of this store, and the
         // exclusive borrow of the store makes this the only access.
-        unsafe { (*self.definition(store)).0 = value.to_raw() };
+        unsafe { (*self.definition(store)).0 = raw };
         Ok(())
     }
 }
@@ -257,6 +283,160 @@ impl Memory {
             Some(old) => Ok(old),
             None => bail!("failed to grow memory by {delta} pages"),
         }
+    }
+}
+
+/// A table of references. A small `Copy` handle.
+#[derive(Clone, Copy, Debug)]
+pub struct Table {
+    pub(crate) store: u64,
+    pub(crate) index: u32,
+}
+
+impl Table {
+    /// Creates a host table of type `ty` with every element `init`.
+    ///
+    /// # Errors
+    ///
+    /// `init` is not of the element type, or the table is too large.
+    pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
+        let store = &mut store.as_context_mut().0.opaque;
+        if init.ty() != ty.element() {
+            bail!(
+                "table of {} cannot hold a value of type {}",
+                ty.element(),
+                init.ty()
+            );
+        }
+        let init = init.to_raw(store)?.get_u64() as usize;
+        store.tables.push(TableData::new(ty, init)?);
+        Ok(Table {
+            store: store.id,
+            index: store.tables.len() as u32 - 1,
+        })
+    }
+
+    fn data<'a>(&self, store: &'a StoreOpaque) -> &'a TableData {
+        store.check(self.store);
+        &store.tables[self.index as usize]
+    }
+
+    /// The type, with the current size as minimum.
+    pub fn ty(&self, store: impl AsContext) -> TableType {
+        self.data(&store.as_context().0.opaque).ty()
+    }
+
+    /// Number of elements.
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        self.data(&store.as_context().0.opaque).elements().len() as u64
+    }
+
+    /// Element `index`, or `None` past the end.
+    pub fn get(&self, mut store: impl AsContextMut, index: u64) -> Option<Val> {
+        let store = &store.as_context_mut().0.opaque;
+        let table = self.data(store);
+        let raw = *table.elements().get(usize::try_from(index).ok()?)?;
+        Some(Val::from_raw(
+            store,
+            ValRaw::from_u64(raw as u64),
+            table.ty().element(),
+        ))
+    }
+
+    /// Sets element `index`.
+    ///
+    /// # Errors
+    ///
+    /// `index` is past the end, or `value` has the wrong type.
+    pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<()> {
+        let store = &mut store.as_context_mut().0.opaque;
+        let element = self.data(store).ty().element();
+        if value.ty() != element {
+            bail!(
+                "table of {element} cannot hold a value of type {}",
+                value.ty()
+            );
+        }
+        let raw = value.to_raw(store)?.get_u64() as usize;
+        let elements = store.tables[self.index as usize].elements_mut();
+        match usize::try_from(index)
+            .ok()
+            .and_then(|i| elements.get_mut(i))
+        {
+            Some(slot) => {
+                *slot = raw;
+                Ok(())
+            }
+            None => bail!("table index {index} out of bounds"),
+        }
+    }
+
+    /// Grows by `delta` elements set to `init`, returning the old size.
+    ///
+    /// # Errors
+    ///
+    /// The new size exceeds the maximum, or `init` has the wrong type.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
+        let store = &mut store.as_context_mut().0.opaque;
+        let element = self.data(store).ty().element();
+        if init.ty() != element {
+            bail!(
+                "table of {element} cannot hold a value of type {}",
+                init.ty()
+            );
+        }
+        let raw = init.to_raw(store)?.get_u64() as usize;
+        match store.tables[self.index as usize].grow(delta, raw) {
+            Some(old) => Ok(old),
+            None => bail!("failed to grow table by {delta} elements"),
+        }
+    }
+}
+
+/// Host data behind an `externref`.
+pub(crate) struct ExternRefData {
+    data: Box<dyn Any + Send + Sync>,
+}
+
+/// A reference to host data, passed to wasm as an `externref`. A small
+/// `Copy` handle; the data lives as long as the store.
+#[derive(Clone, Copy, Debug)]
+pub struct ExternRef {
+    pub(crate) store: u64,
+    /// Address of the `ExternRefData` (the raw `externref` value).
+    pub(crate) ptr: usize,
+}
+
+impl ExternRef {
+    /// Wraps `data` in a new reference.
+    pub fn new(mut store: impl AsContextMut, data: impl Any + Send + Sync) -> ExternRef {
+        let store = &mut store.as_context_mut().0.opaque;
+        let boxed = Box::new(ExternRefData {
+            data: Box::new(data),
+        });
+        let ptr = &*boxed as *const ExternRefData as usize;
+        store.externrefs.push(boxed);
+        ExternRef {
+            store: store.id,
+            ptr,
+        }
+    }
+
+    /// The host data.
+    pub fn data<'a, T: 'a>(
+        &self,
+        store: impl Into<StoreContext<'a, T>>,
+    ) -> &'a (dyn Any + Send + Sync) {
+        let store = &store.into().0.opaque;
+        store.check(self.store);
+        // SAFETY: `ptr` is the address of an `ExternRefData` box this store
+        // owns until it is dropped.
+        unsafe { &*(*(self.ptr as *const ExternRefData)).data }
+    }
+
+    /// True if both handles name the same reference.
+    pub fn same(&self, other: &ExternRef) -> bool {
+        self.store == other.store && self.ptr == other.ptr
     }
 }
 

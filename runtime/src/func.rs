@@ -10,7 +10,7 @@ use crate::store::{
 use crate::trap;
 use crate::values::Val;
 use crate::vm::traphandlers::{self, CodeLookup, TrapReason};
-use crate::vm::{HOST_MAGIC, VMFuncImport, VMHostFuncHeader, ValRaw};
+use crate::vm::{HOST_MAGIC, VMFuncImport, VMFuncRef, VMHostFuncHeader, ValRaw};
 use anyhow::{Result, bail};
 use kiln_engine::{FuncType, ValType};
 use std::marker::PhantomData;
@@ -95,25 +95,25 @@ impl Func {
     ) -> Func {
         let store = store.as_context_mut().0;
         let closure_ty = ty.clone();
-        let raw = move |caller: Caller<'_, T>, values: &mut [ValRaw]| -> Result<()> {
+        let raw = move |mut caller: Caller<'_, T>, values: &mut [ValRaw]| -> Result<()> {
             let ty = &closure_ty;
             let params: Vec<Val> = ty
                 .params()
                 .iter()
                 .zip(values.iter())
-                .map(|(t, raw)| Val::from_raw(*raw, *t))
+                .map(|(t, raw)| Val::from_raw(&caller.store.opaque, *raw, *t))
                 .collect();
             let mut results: Vec<Val> = ty
                 .results()
                 .iter()
                 .map(|t| Val::default_for(*t).expect("host-representable result type"))
                 .collect();
-            func(caller, &params, &mut results)?;
+            func(caller.reborrow(), &params, &mut results)?;
             for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
                 if r.ty() != *t {
                     bail!("host function result {i} has type {}, expected {t}", r.ty());
                 }
-                values[i] = r.to_raw();
+                values[i] = r.to_raw(&mut caller.store.opaque)?;
             }
             Ok(())
         };
@@ -144,11 +144,86 @@ impl Func {
         let ctx = (&raw mut *host).cast::<u8>();
         let index = store.host_funcs.len() as u32;
         store.host_funcs.push(host);
-        store.opaque.host_func_info.push((ty, ctx));
-        Func {
+        let func = Func {
             store: store.opaque.id,
             kind: FuncKind::Host(index),
+        };
+        let type_id = store.opaque.engine.type_id(&ty);
+        store
+            .opaque
+            .host_func_info
+            .push(crate::store::HostFuncInfo {
+                ty,
+                ctx,
+                func_ref: Box::new(VMFuncRef {
+                    wasm_call: std::ptr::null(),
+                    vmctx: ctx,
+                    type_id,
+                    kind: func.encode_kind(),
+                }),
+            });
+        func
+    }
+
+    /// Encodes the function for `VMFuncRef::kind`.
+    pub(crate) fn encode_kind(&self) -> u64 {
+        match self.kind {
+            FuncKind::Host(i) => (1 << 63) | u64::from(i),
+            FuncKind::Wasm { instance, index } => (u64::from(instance) << 32) | u64::from(index),
         }
+    }
+
+    /// The function a non-null `funcref` of store `store` points to.
+    ///
+    /// # Safety
+    ///
+    /// `func_ref` must point to a live `VMFuncRef` of that store.
+    pub(crate) unsafe fn from_func_ref(store: u64, func_ref: *const VMFuncRef) -> Func {
+        // SAFETY: the caller's contract.
+        let kind = unsafe { (*func_ref).kind };
+        let kind = if kind >> 63 == 1 {
+            FuncKind::Host(kind as u32)
+        } else {
+            FuncKind::Wasm {
+                instance: (kind >> 32) as u32,
+                index: kind as u32,
+            }
+        };
+        Func { store, kind }
+    }
+
+    /// The `funcref` value of this function.
+    ///
+    /// # Errors
+    ///
+    /// The wasm-to-host trampoline a host function needs fails to compile.
+    pub(crate) fn func_ref(&self, store: &mut StoreOpaque) -> Result<*const VMFuncRef> {
+        store.check(self.store);
+        match self.kind {
+            FuncKind::Host(i) => {
+                let engine = store.engine.clone();
+                let info = &mut store.host_func_info[i as usize];
+                if info.func_ref.wasm_call.is_null() {
+                    info.func_ref.wasm_call = engine.host_trampoline(&info.ty)?;
+                }
+                Ok(&*info.func_ref)
+            }
+            FuncKind::Wasm { instance, index } => {
+                let inst = &store.instances[instance as usize];
+                let off = inst
+                    .module
+                    .offsets()
+                    .func_ref(index)
+                    .expect("functions the host can name have a funcref");
+                // SAFETY: the offset is inside the VMContext allocation.
+                Ok(unsafe { inst.vmctx.as_ptr().add(off as usize) }.cast())
+            }
+        }
+    }
+
+    /// True if both handles name the same function.
+    pub fn same(&self, other: &Func) -> bool {
+        self.store == other.store && self.encode_kind() == other.encode_kind()
     }
 
     /// The function's type.
@@ -160,7 +235,7 @@ impl Func {
     pub(crate) fn ty_opaque(&self, store: &StoreOpaque) -> FuncType {
         store.check(self.store);
         match self.kind {
-            FuncKind::Host(i) => store.host_func_info[i as usize].0.clone(),
+            FuncKind::Host(i) => store.host_func_info[i as usize].ty.clone(),
             FuncKind::Wasm { instance, index } => store.instances[instance as usize]
                 .module
                 .info()
@@ -180,7 +255,7 @@ impl Func {
         match self.kind {
             FuncKind::Host(i) => VMFuncImport {
                 wasm_call: host_trampoline,
-                vmctx: store.host_func_info[i as usize].1,
+                vmctx: store.host_func_info[i as usize].ctx,
             },
             FuncKind::Wasm { instance, index } => {
                 let inst = &store.instances[instance as usize];
@@ -235,12 +310,20 @@ impl Func {
         let slots = ty.params().len().max(ty.results().len());
         let mut buf = std::mem::take(&mut store.opaque.call_buf);
         buf.clear();
-        buf.extend(params.iter().map(|p| p.to_raw()));
+        for p in params {
+            match p.to_raw(&mut store.opaque) {
+                Ok(raw) => buf.push(raw),
+                Err(e) => {
+                    store.opaque.call_buf = buf;
+                    return Err(e);
+                }
+            }
+        }
         buf.resize(slots, ValRaw::default());
         let outcome = self.call_raw(store, &mut buf);
         if outcome.is_ok() {
             for ((r, raw), t) in results.iter_mut().zip(&buf).zip(ty.results()) {
-                *r = Val::from_raw(*raw, *t);
+                *r = Val::from_raw(&store.opaque, *raw, *t);
             }
         }
         store.opaque.call_buf = buf;
@@ -560,6 +643,14 @@ pub struct Caller<'a, T> {
 }
 
 impl<T> Caller<'_, T> {
+    /// A shorter-lived caller over the same store.
+    pub(crate) fn reborrow(&mut self) -> Caller<'_, T> {
+        Caller {
+            store: self.store,
+            instance: self.instance,
+        }
+    }
+
     /// The host data.
     pub fn data(&self) -> &T {
         &self.store.data

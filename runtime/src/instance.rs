@@ -2,14 +2,16 @@
 //! the imports, its memories and globals created, its data segments
 //! copied and its start function run.
 
-use crate::externals::{Extern, Global, GlobalKind, Memory};
+use crate::externals::{Extern, Global, GlobalKind, Memory, Table};
 use crate::func::{Func, FuncKind, TypedFunc, WasmParams, WasmResults};
 use crate::store::{AsContextMut, StoreOpaque};
 use crate::trap::Trap;
 use crate::vm::memory::LinearMemory;
-use crate::vm::{VMContextBox, VMGlobalDefinition, ValRaw};
+use crate::vm::table::TableData;
+use crate::vm::{VMContextBox, VMFuncRef, VMGlobalDefinition, ValRaw};
 use anyhow::{Result, anyhow, bail};
 use kiln_engine::module_info::{ConstExpr, SegmentMode};
+use kiln_engine::vm_layout::VMOffsets;
 use kiln_engine::{Engine, EntityIndex, ExternType, MemoryType, Module, TrapCode};
 
 /// An instance of a module in a store. A small `Copy` handle.
@@ -28,6 +30,38 @@ pub(crate) struct InstanceData {
     pub imported_globals: Box<[Global]>,
     /// Store index of each memory, imported ones first.
     pub memories: Box<[u32]>,
+    /// Store index of each table, imported ones first.
+    pub tables: Box<[u32]>,
+    /// Element segments dropped (by `elem.drop`, or after instantiation).
+    pub dropped_elems: Vec<bool>,
+    /// Data segments dropped (by `data.drop`, or after instantiation).
+    pub dropped_data: Vec<bool>,
+}
+
+impl InstanceData {
+    /// The raw reference an element-segment item evaluates to.
+    pub fn elem_item(&self, item: ConstExpr) -> usize {
+        match item {
+            ConstExpr::RefFunc(i) => {
+                let off = self
+                    .module
+                    .offsets()
+                    .func_ref(i)
+                    .expect("element segment functions escape");
+                self.vmctx.as_ptr() as usize + off as usize
+            }
+            ConstExpr::GlobalGet(i) => {
+                // SAFETY: constant expressions read imported globals, whose
+                // definition pointers are written at instantiation.
+                unsafe {
+                    let def: *const VMGlobalDefinition =
+                        self.vmctx.read(self.module.offsets().imported_global(i));
+                    (*def).0.get_u64() as usize
+                }
+            }
+            _ => 0,
+        }
+    }
 }
 
 impl Instance {
@@ -106,7 +140,10 @@ impl Instance {
                 store: self.store,
                 index: data.memories[i as usize],
             }),
-            EntityIndex::Table(_) => unreachable!("instances with tables are rejected"),
+            EntityIndex::Table(i) => Extern::Table(Table {
+                store: self.store,
+                index: data.tables[i as usize],
+            }),
         }
     }
 
@@ -148,19 +185,31 @@ impl Instance {
         self.get_export(store, name)?.into_global()
     }
 
+    /// The exported table `name`.
+    pub fn get_table(&self, store: impl AsContextMut, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+
     /// The exported memory `name`.
     pub fn get_memory(&self, store: impl AsContextMut, name: &str) -> Option<Memory> {
         self.get_export(store, name)?.into_memory()
     }
 }
 
-/// Does the memory type `actual` satisfy an import of type `expected`?
-fn memory_matches(actual: &MemoryType, expected: &MemoryType) -> bool {
-    actual.minimum() >= expected.minimum()
-        && match expected.maximum() {
+/// Do limits `actual` satisfy import limits `expected`?
+fn limits_match(actual: (u64, Option<u64>), expected: (u64, Option<u64>)) -> bool {
+    actual.0 >= expected.0
+        && match expected.1 {
             None => true,
-            Some(emax) => actual.maximum().is_some_and(|amax| amax <= emax),
+            Some(emax) => actual.1.is_some_and(|amax| amax <= emax),
         }
+}
+
+fn memory_matches(actual: &MemoryType, expected: &MemoryType) -> bool {
+    limits_match(
+        (actual.minimum(), actual.maximum()),
+        (expected.minimum(), expected.maximum()),
+    )
 }
 
 /// Everything but the start function.
@@ -176,12 +225,13 @@ fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> 
             imports.len()
         );
     }
-    if !info.tables.is_empty() || !info.elems.is_empty() {
-        bail!("tables and element segments are not supported by this version of Kiln");
-    }
     let offsets = module.offsets();
     let index = store.instances.len();
     let vmctx = VMContextBox::new(offsets, store.vm_ptr(), index);
+    // SAFETY: `TYPE_IDS` is a pointer field; the array lives in the module,
+    // which the instance keeps alive.
+    unsafe { vmctx.write(VMOffsets::TYPE_IDS, module.type_ids().as_ptr()) };
+    let mut tables = Vec::with_capacity(info.tables.len());
     let mut imported_funcs = Vec::with_capacity(info.num_imported_funcs as usize);
     let mut imported_globals = Vec::with_capacity(info.num_imported_globals as usize);
     let mut memories = Vec::with_capacity(info.memories.len());
@@ -199,6 +249,10 @@ fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> 
         let actual = ext.ty_opaque(store);
         let matches = match (&expected, &actual) {
             (ExternType::Memory(e), ExternType::Memory(a)) => memory_matches(a, e),
+            (ExternType::Table(e), ExternType::Table(a)) => {
+                e.element() == a.element()
+                    && limits_match((a.minimum(), a.maximum()), (e.minimum(), e.maximum()))
+            }
             (e, a) => e == a,
         };
         if !matches {
@@ -228,6 +282,12 @@ fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> 
                 unsafe { vmctx.write(offsets.memory(i), def) };
                 memories.push(m.index);
             }
+            (EntityIndex::Table(i), Extern::Table(t)) => {
+                let def = store.tables[t.index as usize].definition();
+                // SAFETY: `table(i)` is a pointer field.
+                unsafe { vmctx.write(offsets.table(i), def) };
+                tables.push(t.index);
+            }
             _ => unreachable!("types matched"),
         }
     }
@@ -240,6 +300,50 @@ fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> 
         unsafe { vmctx.write(offsets.memory(i), memory.definition()) };
         memories.push(store.memories.len() as u32);
         store.memories.push(memory);
+    }
+
+    for i in info.num_imported_tables..info.tables.len() as u32 {
+        let mut table = TableData::new(info.tables[i as usize], 0)?;
+        // SAFETY: `table(i)` is a pointer field; the table is boxed.
+        unsafe { vmctx.write(offsets.table(i), table.definition()) };
+        tables.push(store.tables.len() as u32);
+        store.tables.push(table);
+    }
+
+    let type_ids = module.type_ids();
+    for (i, escapes) in info.escaping_funcs.iter().enumerate() {
+        if !escapes {
+            continue;
+        }
+        let i = i as u32;
+        let ty = info.funcs[i as usize];
+        let (target, func) = if info.is_imported_func(i) {
+            // SAFETY: the import slot was written above.
+            let target: crate::vm::VMFuncImport = unsafe { vmctx.read(offsets.imported_func(i)) };
+            (target, imported_funcs[i as usize])
+        } else {
+            let target = crate::vm::VMFuncImport {
+                wasm_call: module.code().func_ptr(i - info.num_imported_funcs),
+                vmctx: vmctx.as_ptr(),
+            };
+            let func = Func {
+                store: store.id,
+                kind: FuncKind::Wasm {
+                    instance: index as u32,
+                    index: i,
+                },
+            };
+            (target, func)
+        };
+        let func_ref = VMFuncRef {
+            wasm_call: target.wasm_call,
+            vmctx: target.vmctx,
+            type_id: type_ids[ty as usize],
+            kind: func.encode_kind(),
+        };
+        let off = offsets.func_ref(i).expect("escaping functions have a slot");
+        // SAFETY: `func_ref(i)` is a `VMFuncRef` field.
+        unsafe { vmctx.write(off, func_ref) };
     }
 
     for i in info.num_imported_globals..info.globals.len() as u32 {
@@ -259,11 +363,38 @@ fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> 
         imported_funcs: imported_funcs.into(),
         imported_globals: imported_globals.into(),
         memories: memories.into(),
+        tables: tables.into(),
+        dropped_elems: vec![false; info.elems.len()],
+        dropped_data: vec![false; info.data.len()],
     });
     let instance = Instance {
         store: store.id,
         index: index as u32,
     };
+
+    for (i, seg) in info.elems.iter().enumerate() {
+        let data = &store.instances[instance.index as usize];
+        let (table_index, offset) = match seg.mode {
+            SegmentMode::Active { index, offset } => (index, offset),
+            SegmentMode::Declared => {
+                store.instances[instance.index as usize].dropped_elems[i] = true;
+                continue;
+            }
+            SegmentMode::Passive => continue,
+        };
+        let at = eval_const(store, &data.vmctx, module, offset)?.get_u32() as usize;
+        let items: Vec<usize> = seg.items.iter().map(|item| data.elem_item(*item)).collect();
+        let table = &mut store.tables[data.tables[table_index as usize] as usize];
+        let elements = table.elements_mut();
+        match at
+            .checked_add(items.len())
+            .filter(|end| *end <= elements.len())
+        {
+            Some(end) => elements[at..end].copy_from_slice(&items),
+            None => return Err(Trap::new(TrapCode::TableOutOfBounds).into()),
+        }
+        store.instances[instance.index as usize].dropped_elems[i] = true;
+    }
 
     for (i, seg) in info.data.iter().enumerate() {
         let SegmentMode::Active { index, offset } = seg.mode else {
@@ -278,6 +409,7 @@ fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> 
             Some(end) => dest[at..end].copy_from_slice(bytes),
             None => return Err(Trap::new(TrapCode::MemoryOutOfBounds).into()),
         }
+        store.instances[instance.index as usize].dropped_data[i] = true;
     }
     Ok(instance)
 }
@@ -295,6 +427,13 @@ fn eval_const(
         ConstExpr::F32(v) => ValRaw::from_u32(v),
         ConstExpr::F64(v) => ValRaw::from_u64(v),
         ConstExpr::RefNull => ValRaw::default(),
+        ConstExpr::RefFunc(i) => {
+            let off = module
+                .offsets()
+                .func_ref(i)
+                .expect("functions named in constant expressions escape");
+            ValRaw::from_u64(vmctx.as_ptr() as u64 + u64::from(off))
+        }
         ConstExpr::GlobalGet(i) => {
             let _ = store;
             // SAFETY: constant expressions may only read imported globals,
@@ -305,7 +444,7 @@ fn eval_const(
                 (*def).0
             }
         }
-        ConstExpr::V128(_) | ConstExpr::RefFunc(_) => {
+        ConstExpr::V128(_) => {
             bail!("constant expression {expr:?} is not supported by this version of Kiln")
         }
     })

@@ -13,7 +13,7 @@
 //! | traps by signal handlers, with wasm backtraces | yes |
 //! | linear memories behind guard pages, `memory.grow` | yes |
 //! | imported and exported functions, globals, memories | yes |
-//! | tables, reference types | not yet |
+//! | tables, `funcref` and `externref`, bulk memory | yes |
 //!
 //! The types a user touches are safe; raw pointers live in [`vm`] and
 //! operating-system code in `sys`.
@@ -30,7 +30,7 @@ mod values;
 pub mod vm;
 
 pub use anyhow::{Error, Result};
-pub use externals::{Extern, Global, Memory};
+pub use externals::{Extern, ExternRef, Global, Memory, Table};
 pub use func::{
     Caller, Func, IntoFunc, TypedFunc, WasmList, WasmParams, WasmResults, WasmRet, WasmTy,
 };

@@ -31,6 +31,15 @@ pub(crate) struct HostGlobal {
     pub def: Box<VMGlobalDefinition>,
 }
 
+/// What the non-generic part of a store knows of a host function.
+pub(crate) struct HostFuncInfo {
+    pub ty: kiln_engine::FuncType,
+    /// The function's context (its "vmctx").
+    pub ctx: *mut u8,
+    /// Its `funcref`; `wasm_call` is filled when first needed.
+    pub func_ref: Box<crate::vm::VMFuncRef>,
+}
+
 /// The part of a store that does not depend on `T`.
 pub struct StoreOpaque {
     pub(crate) id: u64,
@@ -41,7 +50,11 @@ pub struct StoreOpaque {
     pub(crate) globals: Vec<HostGlobal>,
     /// Type and context pointer of each host function (same index as
     /// `StoreInner::host_funcs`).
-    pub(crate) host_func_info: Vec<(kiln_engine::FuncType, *mut u8)>,
+    pub(crate) host_func_info: Vec<HostFuncInfo>,
+    pub(crate) tables: Vec<Box<crate::vm::table::TableData>>,
+    /// Host data behind `externref` values; a reference is a pointer to
+    /// one of these boxes, so they live as long as the store.
+    pub(crate) externrefs: Vec<Box<crate::externals::ExternRefData>>,
     /// Modules with instances in this store, for mapping trap addresses.
     pub(crate) modules: Vec<Module>,
     /// Reusable argument buffer for dynamic calls.
@@ -57,7 +70,7 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 impl<T> Store<T> {
     /// Creates an empty store.
     pub fn new(engine: &Engine, data: T) -> Store<T> {
-        Store {
+        let mut store = Store {
             inner: Box::new(StoreInner {
                 opaque: StoreOpaque {
                     id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
@@ -69,11 +82,15 @@ impl<T> Store<T> {
                     host_func_info: Vec::new(),
                     modules: Vec::new(),
                     call_buf: Vec::new(),
+                    tables: Vec::new(),
+                    externrefs: Vec::new(),
                 },
                 host_funcs: Vec::new(),
                 data,
             }),
-        }
+        };
+        store.inner.opaque.vm.store = &raw mut store.inner.opaque;
+        store
     }
 
     /// The host data.

@@ -1,10 +1,14 @@
 //! `Val`: a WebAssembly value as the host sees it.
 
+use crate::externals::ExternRef;
+use crate::func::Func;
+use crate::store::StoreOpaque;
 use crate::vm::ValRaw;
+use anyhow::Result;
 use kiln_engine::ValType;
 
 /// A WebAssembly value. Floats are kept as bits so NaN payloads survive.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug)]
 pub enum Val {
     /// An `i32`.
     I32(i32),
@@ -14,6 +18,10 @@ pub enum Val {
     F32(u32),
     /// An `f64`, as bits.
     F64(u64),
+    /// A `funcref`: a function or null.
+    FuncRef(Option<Func>),
+    /// An `externref`: host data or null.
+    ExternRef(Option<ExternRef>),
 }
 
 impl Val {
@@ -24,6 +32,8 @@ impl Val {
             Val::I64(_) => ValType::I64,
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
+            Val::FuncRef(_) => ValType::FuncRef,
+            Val::ExternRef(_) => ValType::ExternRef,
         }
     }
 
@@ -59,39 +69,104 @@ impl Val {
         }
     }
 
-    /// The zero value of a type, if it has one the host can hold.
+    /// The `funcref`, if this is one.
+    pub fn funcref(&self) -> Option<Option<Func>> {
+        match self {
+            Val::FuncRef(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The `externref`, if this is one.
+    pub fn externref(&self) -> Option<Option<ExternRef>> {
+        match self {
+            Val::ExternRef(e) => Some(*e),
+            _ => None,
+        }
+    }
+
+    /// The zero (or null) value of a type, if the host can hold it.
     pub fn default_for(ty: ValType) -> Option<Val> {
         Some(match ty {
             ValType::I32 => Val::I32(0),
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
-            _ => return None,
+            ValType::FuncRef => Val::FuncRef(None),
+            ValType::ExternRef => Val::ExternRef(None),
+            ValType::V128 => return None,
         })
     }
 
-    pub(crate) fn to_raw(self) -> ValRaw {
-        match self {
+    /// Bit-exact equality (NaNs with equal bits are equal; references by identity).
+    pub fn bit_eq(&self, other: &Val) -> bool {
+        match (self, other) {
+            (Val::I32(a), Val::I32(b)) => a == b,
+            (Val::I64(a), Val::I64(b)) => a == b,
+            (Val::F32(a), Val::F32(b)) => a == b,
+            (Val::F64(a), Val::F64(b)) => a == b,
+            (Val::FuncRef(a), Val::FuncRef(b)) => match (a, b) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.same(b),
+                _ => false,
+            },
+            (Val::ExternRef(a), Val::ExternRef(b)) => match (a, b) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.same(b),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// Into a raw slot of `store`.
+    ///
+    /// # Errors
+    ///
+    /// A reference from another store.
+    pub(crate) fn to_raw(self, store: &mut StoreOpaque) -> Result<ValRaw> {
+        Ok(match self {
             Val::I32(v) => ValRaw::from_u32(v as u32),
             Val::I64(v) => ValRaw::from_u64(v as u64),
             Val::F32(v) => ValRaw::from_u32(v),
             Val::F64(v) => ValRaw::from_u64(v),
-        }
+            Val::FuncRef(None) | Val::ExternRef(None) => ValRaw::default(),
+            Val::FuncRef(Some(f)) => {
+                anyhow::ensure!(f.store == store.id, "function used with the wrong store");
+                ValRaw::from_u64(f.func_ref(store)? as u64)
+            }
+            Val::ExternRef(Some(e)) => {
+                anyhow::ensure!(e.store == store.id, "externref used with the wrong store");
+                ValRaw::from_u64(e.ptr as u64)
+            }
+        })
     }
 
-    /// Reads a value of type `ty` from a raw slot.
+    /// Reads a value of type `ty` from a raw slot of store `store`.
     ///
     /// # Panics
     ///
-    /// For types the host cannot hold yet (references, v128); validation of
-    /// signatures keeps those from reaching here.
-    pub(crate) fn from_raw(raw: ValRaw, ty: ValType) -> Val {
+    /// For `v128`, which the host cannot hold yet (validation keeps it out).
+    pub(crate) fn from_raw(store: &StoreOpaque, raw: ValRaw, ty: ValType) -> Val {
         match ty {
             ValType::I32 => Val::I32(raw.get_u32() as i32),
             ValType::I64 => Val::I64(raw.get_u64() as i64),
             ValType::F32 => Val::F32(raw.get_u32()),
             ValType::F64 => Val::F64(raw.get_u64()),
-            other => panic!("values of type {other} are not supported by the host API yet"),
+            ValType::FuncRef => Val::FuncRef(match raw.get_u64() {
+                0 => None,
+                // SAFETY: a non-null funcref of this store points to one
+                // of its live `VMFuncRef`s.
+                p => Some(unsafe { Func::from_func_ref(store.id, p as *const _) }),
+            }),
+            ValType::ExternRef => Val::ExternRef(match raw.get_u64() {
+                0 => None,
+                p => Some(ExternRef {
+                    store: store.id,
+                    ptr: p as usize,
+                }),
+            }),
+            ValType::V128 => panic!("v128 values are not supported by the host API"),
         }
     }
 }
@@ -117,5 +192,11 @@ impl From<f32> for Val {
 impl From<f64> for Val {
     fn from(v: f64) -> Val {
         Val::F64(v.to_bits())
+    }
+}
+
+impl From<Func> for Val {
+    fn from(f: Func) -> Val {
+        Val::FuncRef(Some(f))
     }
 }

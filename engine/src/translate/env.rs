@@ -107,6 +107,101 @@ impl FuncEnv<'_> {
         (b.ins().load(types::I64, readonly(), self.vmctx, off), 0)
     }
 
+    /// Address of table `index`'s `VMTableDefinition`.
+    pub fn table_def(&self, b: &mut FunctionBuilder<'_>, index: u32) -> Value {
+        let off = self.offsets.table(index) as i32;
+        b.ins().load(types::I64, readonly(), self.vmctx, off)
+    }
+
+    /// The address of element `index` of table `table`, trapping with
+    /// `code` when it is out of bounds.
+    pub fn table_elem_addr(
+        &self,
+        b: &mut FunctionBuilder<'_>,
+        table: u32,
+        index: Value,
+        code: crate::TrapCode,
+    ) -> Value {
+        let def = self.table_def(b, table);
+        let len = b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            def,
+            vm_layout::table_def::LENGTH as i32,
+        );
+        let index = b.ins().uextend(types::I64, index);
+        let oob = b
+            .ins()
+            .icmp(ir::condcodes::IntCC::UnsignedGreaterThanOrEqual, index, len);
+        b.ins().trapnz(oob, code.to_cranelift());
+        let base = b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            def,
+            vm_layout::table_def::BASE as i32,
+        );
+        let offset = b.ins().ishl_imm_u(index, 3);
+        b.ins().iadd(base, offset)
+    }
+
+    /// `call_indirect`: checks the element and its type, then calls it.
+    pub fn call_indirect(
+        &self,
+        b: &mut FunctionBuilder<'_>,
+        table: u32,
+        type_index: u32,
+        index: Value,
+        args: &[Value],
+    ) -> Vec<Value> {
+        let addr = self.table_elem_addr(b, table, index, crate::TrapCode::UndefinedElement);
+        let func_ref = b.ins().load(types::I64, MemFlagsData::trusted(), addr, 0);
+        b.ins().trapz(
+            func_ref,
+            crate::TrapCode::UninitializedElement.to_cranelift(),
+        );
+        let actual = b.ins().load(
+            types::I32,
+            MemFlagsData::trusted(),
+            func_ref,
+            vm_layout::func_ref::TYPE_ID as i32,
+        );
+        let type_ids = b.ins().load(
+            types::I64,
+            readonly(),
+            self.vmctx,
+            VMOffsets::TYPE_IDS as i32,
+        );
+        let expected = b
+            .ins()
+            .load(types::I32, readonly(), type_ids, (type_index * 4) as i32);
+        let mismatch = b
+            .ins()
+            .icmp(ir::condcodes::IntCC::NotEqual, actual, expected);
+        b.ins().trapnz(
+            mismatch,
+            crate::TrapCode::IndirectCallTypeMismatch.to_cranelift(),
+        );
+        let code = b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            func_ref,
+            vm_layout::func_ref::WASM_CALL as i32,
+        );
+        let callee_vmctx = b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            func_ref,
+            vm_layout::func_ref::VMCTX as i32,
+        );
+        let mut all = Vec::with_capacity(args.len() + 2);
+        all.push(callee_vmctx);
+        all.push(self.vmctx);
+        all.extend_from_slice(args);
+        let sig = b.import_signature(wasm_signature(&self.info.types[type_index as usize]));
+        let call = b.ins().call_indirect(sig, code, &all);
+        b.inst_results(call).to_vec()
+    }
+
     /// The current length of memory `index` in bytes.
     pub fn memory_length(&self, b: &mut FunctionBuilder<'_>, index: u32) -> Value {
         let (def, off) = self.memory_def(b, index);

@@ -239,6 +239,7 @@ fn ends_fuel_region(op: &Operator<'_>) -> bool {
             | Operator::BrTable { .. }
             | Operator::Return
             | Operator::Call { .. }
+            | Operator::CallIndirect { .. }
     )
 }
 
@@ -339,6 +340,14 @@ impl Translator<'_, '_, '_> {
                 .icmp(IntCC::UnsignedGreaterThanOrEqual, now, deadline);
             self.b.ins().trapnz(due, TrapCode::Interrupt.to_cranelift());
         }
+    }
+
+    /// Calls a libcall that returns 0 to ask for a trap with `code`.
+    fn checked_builtin(&mut self, which: u32, params: &[ir::Type], args: &[Value], code: TrapCode) {
+        let ok = self
+            .env
+            .call_builtin(self.b, which, params, &[types::I32], args);
+        self.b.ins().trapz(ok[0], code.to_cranelift());
     }
 
     /// Returns from the function.
@@ -685,8 +694,182 @@ impl Translator<'_, '_, '_> {
                 self.reload_fuel();
                 self.stack.extend(results);
             }
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => {
+                let index = self.pop();
+                let n = self.env.info.types[type_index as usize].params().len();
+                let args = self.stack.split_off(self.stack.len() - n);
+                self.spill_fuel();
+                let results = self
+                    .env
+                    .call_indirect(self.b, table_index, type_index, index, &args);
+                self.reload_fuel();
+                self.stack.extend(results);
+            }
             O::Drop => {
                 self.pop();
+            }
+
+            // References and tables.
+            O::RefNull { .. } => {
+                let v = b.ins().iconst(types::I64, 0);
+                self.push(v);
+            }
+            O::RefIsNull => self.eqz(),
+            O::RefFunc { function_index } => {
+                let off = self
+                    .env
+                    .offsets
+                    .func_ref(function_index)
+                    .expect("ref.func names a declared function");
+                let v = b.ins().iadd_imm_u(self.env.vmctx, i64::from(off));
+                self.push(v);
+            }
+            O::TableGet { table } => {
+                let index = self.pop();
+                let addr =
+                    self.env
+                        .table_elem_addr(self.b, table, index, TrapCode::TableOutOfBounds);
+                let v = self
+                    .b
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), addr, 0);
+                self.push(v);
+            }
+            O::TableSet { table } => {
+                let value = self.pop();
+                let index = self.pop();
+                let addr =
+                    self.env
+                        .table_elem_addr(self.b, table, index, TrapCode::TableOutOfBounds);
+                self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
+            }
+            O::TableSize { table } => {
+                let def = self.env.table_def(b, table);
+                let len = self.b.ins().load(
+                    types::I64,
+                    MemFlagsData::trusted(),
+                    def,
+                    vm_layout::table_def::LENGTH as i32,
+                );
+                let v = self.b.ins().ireduce(types::I32, len);
+                self.push(v);
+            }
+            O::TableGrow { table } => {
+                let delta = self.pop();
+                let init = self.pop();
+                let def = self.env.table_def(self.b, table);
+                let r = self.env.call_builtin(
+                    self.b,
+                    vm_layout::builtins::TABLE_GROW,
+                    &[types::I64, types::I64, types::I32],
+                    &[types::I32],
+                    &[def, init, delta],
+                );
+                self.push(r[0]);
+            }
+            O::TableFill { table } => {
+                let len = self.pop();
+                let value = self.pop();
+                let dst = self.pop();
+                let def = self.env.table_def(self.b, table);
+                self.checked_builtin(
+                    vm_layout::builtins::TABLE_FILL,
+                    &[types::I64, types::I32, types::I64, types::I32],
+                    &[def, dst, value, len],
+                    TrapCode::TableOutOfBounds,
+                );
+            }
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => {
+                let len = self.pop();
+                let src = self.pop();
+                let dst = self.pop();
+                let dst_def = self.env.table_def(self.b, dst_table);
+                let src_def = self.env.table_def(self.b, src_table);
+                self.checked_builtin(
+                    vm_layout::builtins::TABLE_COPY,
+                    &[types::I64, types::I64, types::I32, types::I32, types::I32],
+                    &[dst_def, src_def, dst, src, len],
+                    TrapCode::TableOutOfBounds,
+                );
+            }
+            O::TableInit { elem_index, table } => {
+                let len = self.pop();
+                let src = self.pop();
+                let dst = self.pop();
+                let def = self.env.table_def(self.b, table);
+                let elem = self.b.ins().iconst(types::I32, i64::from(elem_index));
+                self.checked_builtin(
+                    vm_layout::builtins::TABLE_INIT,
+                    &[types::I64, types::I32, types::I32, types::I32, types::I32],
+                    &[def, elem, dst, src, len],
+                    TrapCode::TableOutOfBounds,
+                );
+            }
+            O::ElemDrop { elem_index } => {
+                let elem = b.ins().iconst(types::I32, i64::from(elem_index));
+                self.env.call_builtin(
+                    self.b,
+                    vm_layout::builtins::ELEM_DROP,
+                    &[types::I32],
+                    &[],
+                    &[elem],
+                );
+            }
+
+            // Bulk memory.
+            O::MemoryFill { mem } => {
+                let len = self.pop();
+                let value = self.pop();
+                let dst = self.pop();
+                let (def, _) = self.env.memory_def(self.b, mem);
+                self.checked_builtin(
+                    vm_layout::builtins::MEMORY_FILL,
+                    &[types::I64, types::I32, types::I32, types::I32],
+                    &[def, dst, value, len],
+                    TrapCode::MemoryOutOfBounds,
+                );
+            }
+            O::MemoryCopy { dst_mem, src_mem } => {
+                let len = self.pop();
+                let src = self.pop();
+                let dst = self.pop();
+                let (dst_def, _) = self.env.memory_def(self.b, dst_mem);
+                let (src_def, _) = self.env.memory_def(self.b, src_mem);
+                self.checked_builtin(
+                    vm_layout::builtins::MEMORY_COPY,
+                    &[types::I64, types::I64, types::I32, types::I32, types::I32],
+                    &[dst_def, src_def, dst, src, len],
+                    TrapCode::MemoryOutOfBounds,
+                );
+            }
+            O::MemoryInit { data_index, mem } => {
+                let len = self.pop();
+                let src = self.pop();
+                let dst = self.pop();
+                let (def, _) = self.env.memory_def(self.b, mem);
+                let data = self.b.ins().iconst(types::I32, i64::from(data_index));
+                self.checked_builtin(
+                    vm_layout::builtins::MEMORY_INIT,
+                    &[types::I64, types::I32, types::I32, types::I32, types::I32],
+                    &[def, data, dst, src, len],
+                    TrapCode::MemoryOutOfBounds,
+                );
+            }
+            O::DataDrop { data_index } => {
+                let data = b.ins().iconst(types::I32, i64::from(data_index));
+                self.env.call_builtin(
+                    self.b,
+                    vm_layout::builtins::DATA_DROP,
+                    &[types::I32],
+                    &[],
+                    &[data],
+                );
             }
             O::Select | O::TypedSelect { .. } => {
                 let cond = self.pop();

@@ -5,6 +5,7 @@
 
 pub mod libcalls;
 pub mod memory;
+pub mod table;
 pub mod traphandlers;
 
 use kiln_engine::vm_layout::{VMCTX_MAGIC, VMOffsets};
@@ -55,6 +56,8 @@ pub struct VMStoreContext {
     pub epoch_deadline: u64,
     /// The engine's epoch counter.
     pub epoch_ptr: *const std::sync::atomic::AtomicU64,
+    /// The store that owns this context (set once the store is boxed).
+    pub store: *mut crate::store::StoreOpaque,
 }
 
 impl VMStoreContext {
@@ -66,6 +69,7 @@ impl VMStoreContext {
             fuel_consumed: 0,
             epoch_deadline: u64::MAX,
             epoch_ptr: engine.epoch_ptr(),
+            store: std::ptr::null_mut(),
         }
     }
 }
@@ -78,6 +82,21 @@ pub struct VMFuncImport {
     pub wasm_call: *const u8,
     /// The callee's VMContext, or host function context.
     pub vmctx: *mut u8,
+}
+
+/// What a `funcref` value points to. The first three fields are read by
+/// compiled code; `kind` maps the reference back to a `Func`.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+pub struct VMFuncRef {
+    /// Code with the wasm calling convention.
+    pub wasm_call: *const u8,
+    /// The callee's VMContext, or host function context.
+    pub vmctx: *mut u8,
+    /// Engine-wide id of the function's type.
+    pub type_id: u32,
+    /// The function, encoded by `Func::encode_kind`.
+    pub kind: u64,
 }
 
 /// Storage of one global.
@@ -218,7 +237,24 @@ mod tests {
             offset_of!(VMStoreContext, epoch_ptr),
             store_ctx::EPOCH_PTR as usize
         );
+        assert_eq!(offset_of!(VMStoreContext, store), store_ctx::STORE as usize);
         assert_eq!(size_of::<VMStoreContext>(), store_ctx::SIZE as usize);
+        assert_eq!(
+            offset_of!(VMFuncRef, wasm_call),
+            func_ref::WASM_CALL as usize
+        );
+        assert_eq!(offset_of!(VMFuncRef, vmctx), func_ref::VMCTX as usize);
+        assert_eq!(offset_of!(VMFuncRef, type_id), func_ref::TYPE_ID as usize);
+        assert_eq!(size_of::<VMFuncRef>(), func_ref::SIZE as usize);
+        assert_eq!(
+            offset_of!(table::VMTableDefinition, base),
+            table_def::BASE as usize
+        );
+        assert_eq!(
+            offset_of!(table::VMTableDefinition, current_elements),
+            table_def::LENGTH as usize
+        );
+        assert_eq!(offset_of!(table::TableData, def), 0);
         assert_eq!(
             offset_of!(VMFuncImport, wasm_call),
             func_import::WASM_CALL as usize
@@ -248,9 +284,46 @@ mod tests {
             memory_def::SIZE as usize
         );
         assert_eq!(offset_of!(memory::LinearMemory, def), 0);
+        let b = |i: u32| i as usize * 8;
         assert_eq!(
             offset_of!(libcalls::VMBuiltins, memory_grow),
-            builtins::MEMORY_GROW as usize * 8
+            b(builtins::MEMORY_GROW)
+        );
+        assert_eq!(
+            offset_of!(libcalls::VMBuiltins, memory_fill),
+            b(builtins::MEMORY_FILL)
+        );
+        assert_eq!(
+            offset_of!(libcalls::VMBuiltins, memory_copy),
+            b(builtins::MEMORY_COPY)
+        );
+        assert_eq!(
+            offset_of!(libcalls::VMBuiltins, memory_init),
+            b(builtins::MEMORY_INIT)
+        );
+        assert_eq!(
+            offset_of!(libcalls::VMBuiltins, data_drop),
+            b(builtins::DATA_DROP)
+        );
+        assert_eq!(
+            offset_of!(libcalls::VMBuiltins, table_grow),
+            b(builtins::TABLE_GROW)
+        );
+        assert_eq!(
+            offset_of!(libcalls::VMBuiltins, table_fill),
+            b(builtins::TABLE_FILL)
+        );
+        assert_eq!(
+            offset_of!(libcalls::VMBuiltins, table_copy),
+            b(builtins::TABLE_COPY)
+        );
+        assert_eq!(
+            offset_of!(libcalls::VMBuiltins, table_init),
+            b(builtins::TABLE_INIT)
+        );
+        assert_eq!(
+            offset_of!(libcalls::VMBuiltins, elem_drop),
+            b(builtins::ELEM_DROP)
         );
         assert_eq!(
             size_of::<libcalls::VMBuiltins>(),
