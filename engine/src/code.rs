@@ -132,7 +132,7 @@ impl CodeImage {
     }
 
     /// Array-call trampoline of type `ty`:
-    /// `extern "C" fn(callee, vmctx, values: *mut ValRaw)`.
+    /// `extern "C" fn(callee, vmctx, caller_vmctx, values: *mut ValRaw)`.
     pub fn array_trampoline(&self, ty: u32) -> *const u8 {
         // SAFETY: the offset is inside the image.
         unsafe {

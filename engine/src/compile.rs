@@ -204,7 +204,7 @@ fn compile_function(
     worker.finish(isa, info.num_imported_funcs)
 }
 
-/// `extern "C" fn(callee: *const u8, vmctx: *mut u8, values: *mut ValRaw)`:
+/// `extern "C" fn(callee: *const u8, vmctx: *mut u8, caller_vmctx: *mut u8, values: *mut ValRaw)`:
 /// loads the arguments from `values`, calls `callee` with the wasm calling
 /// convention and stores the results back into `values`.
 fn array_trampoline(
@@ -221,12 +221,12 @@ fn array_trampoline(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let [callee, vmctx, values] = b.block_params(entry) else {
-        unreachable!("three parameters")
+    let [callee, vmctx, caller_vmctx, values] = b.block_params(entry) else {
+        unreachable!("four parameters")
     };
-    let (callee, vmctx, values) = (*callee, *vmctx, *values);
+    let (callee, vmctx, caller_vmctx, values) = (*callee, *vmctx, *caller_vmctx, *values);
     let flags = MemFlagsData::trusted();
-    let mut args = vec![vmctx, vmctx];
+    let mut args = vec![vmctx, caller_vmctx];
     for (i, p) in ty.params().iter().enumerate() {
         let off = (i as u32 * VAL_RAW_SIZE) as i32;
         args.push(b.ins().load(ir_type(*p), flags, values, off));

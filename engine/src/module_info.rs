@@ -324,6 +324,7 @@ impl ModuleInfo {
                 }
             }
             Payload::MemorySection(reader) => {
+                check_memory_limits(wasm, reader.range())?;
                 for memory in reader {
                     self.memories.push(MemoryType::from_wasmparser(&memory?));
                 }
@@ -447,4 +448,27 @@ fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
             crate::types::Mutability::Const
         },
     ))
+}
+
+/// Rejects memory limits whose LEB128 encoding is longer than a `u32`'s.
+///
+/// Without memory64, limits are `u32`s, and the specification requires an
+/// overlong encoding to be malformed; `wasmparser` reads every limit as a
+/// `u64`, so the memory section is read once more, strictly.
+fn check_memory_limits(wasm: &[u8], range: std::ops::Range<u64>) -> Result<()> {
+    let bytes = &wasm[range.start as usize..range.end as usize];
+    let mut reader = wasmparser::BinaryReader::new(bytes, range.start);
+    let count = reader.read_var_u32()?;
+    for _ in 0..count {
+        let flags = reader.read_u8()?;
+        if flags & 0x04 != 0 {
+            // A 64-bit memory: the validator rejects it with a better message.
+            return Ok(());
+        }
+        reader.read_var_u32()?;
+        if flags & 0x01 != 0 {
+            reader.read_var_u32()?;
+        }
+    }
+    Ok(())
 }

@@ -396,6 +396,7 @@ fn call_wasm(
         kind: FuncKind::Wasm { instance, index },
     }
     .import_target(store, std::ptr::null());
+    let caller_vmctx = inst.vmctx.as_ptr();
     let max_stack = store.engine.config().get_max_wasm_stack();
     let lookup: *const dyn CodeLookup = &*store;
     let store_ctx = store.vm_ptr();
@@ -410,6 +411,7 @@ fn call_wasm(
             trampoline,
             target.wasm_call,
             target.vmctx,
+            caller_vmctx,
             values,
         )
     };

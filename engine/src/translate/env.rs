@@ -49,10 +49,10 @@ pub fn wasm_signature(ty: &FuncType) -> Signature {
 }
 
 /// The signature of the array-call entry trampoline:
-/// `(callee: *const u8, vmctx: *mut u8, values: *mut ValRaw)`.
+/// `(callee: *const u8, vmctx: *mut u8, caller_vmctx: *mut u8, values: *mut ValRaw)`.
 pub fn array_trampoline_signature(call_conv: CallConv) -> Signature {
     let mut sig = Signature::new(call_conv);
-    sig.params.extend([AbiParam::new(types::I64); 3]);
+    sig.params.extend([AbiParam::new(types::I64); 4]);
     sig
 }
 

@@ -25,6 +25,7 @@ std::arch::global_asm!(
     "mov x0, x2",
     "mov x1, x3",
     "mov x2, x4",
+    "mov x3, x5",
     "blr x9",
     "mov w0, #0",
     "2:",

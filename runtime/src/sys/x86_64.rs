@@ -1,9 +1,10 @@
 //! x86-64: the entry trampoline into wasm, the trap landing pad, and access
 //! to the registers of a signal context.
 //!
-//! `kiln_enter_wasm(sp_slot, trampoline, callee, vmctx, values)` saves the
-//! callee-saved registers, records its stack pointer in `*sp_slot` and calls
-//! `trampoline(callee, vmctx, values)`, returning 0. A trap resumes at
+//! `kiln_enter_wasm(sp_slot, trampoline, callee, vmctx, caller_vmctx, values)`
+//! saves the callee-saved registers, records its stack pointer in
+//! `*sp_slot` and calls `trampoline(callee, vmctx, caller_vmctx, values)`,
+//! returning 0. A trap resumes at
 //! `kiln_trap_landing` with the stack pointer set back to the recorded
 //! value; the landing pad restores the registers and returns 1 from
 //! `kiln_enter_wasm`. No `setjmp` per call.
@@ -28,6 +29,7 @@ std::arch::global_asm!(
     "mov rdi, rdx",
     "mov rsi, rcx",
     "mov rdx, r8",
+    "mov rcx, r9",
     "call rax",
     "xor eax, eax",
     "2:",

@@ -58,6 +58,7 @@ unsafe extern "C" {
         trampoline: *const u8,
         callee: *const u8,
         vmctx: *mut u8,
+        caller_vmctx: *mut u8,
         values: *mut ValRaw,
     ) -> u32;
     fn kiln_raise_trap(sp: usize) -> !;
@@ -97,12 +98,12 @@ fn thread_stack_low() -> Option<usize> {
     }
 }
 
-/// Calls `trampoline(callee, vmctx, values)` with traps caught.
+/// Calls `trampoline(callee, vmctx, caller_vmctx, values)` with traps caught.
 ///
 /// # Safety
 ///
-/// `trampoline` must be the array trampoline for `callee`'s type, `vmctx`
-/// and `values` valid for it, `store_ctx` the store context the callee's
+/// `trampoline` must be the array trampoline for `callee`'s type, `vmctx`,
+/// `caller_vmctx` (an instance's VMContext) and `values` valid for it, `store_ctx` the store context the callee's
 /// instance uses, and `code` must cover all wasm code that can run.
 pub unsafe fn enter(
     code: *const dyn CodeLookup,
@@ -111,6 +112,7 @@ pub unsafe fn enter(
     trampoline: *const u8,
     callee: *const u8,
     vmctx: *mut u8,
+    caller_vmctx: *mut u8,
     values: *mut ValRaw,
 ) -> Result<(), TrapReason> {
     crate::sys::unix::signals::init();
@@ -131,8 +133,16 @@ pub unsafe fn enter(
     CURRENT.set(&activation);
     // SAFETY: the caller guarantees the trampoline and its arguments; a
     // trap returns here through the landing pad with registers restored.
-    let r =
-        unsafe { kiln_enter_wasm(activation.entry_sp.get(), trampoline, callee, vmctx, values) };
+    let r = unsafe {
+        kiln_enter_wasm(
+            activation.entry_sp.get(),
+            trampoline,
+            callee,
+            vmctx,
+            caller_vmctx,
+            values,
+        )
+    };
     CURRENT.set(activation.prev);
     if outermost {
         // SAFETY: as above.
