@@ -38,9 +38,14 @@ impl Worker {
     fn finish(&mut self, isa: &dyn TargetIsa, index_base: u32) -> Result<CompiledCode> {
         let mut plane = Default::default();
         self.ctx
+            .set_disasm(std::env::var_os("KILN_DEBUG_ASM").is_some());
+        self.ctx
             .compile(isa, &mut plane)
             .map_err(|e| anyhow!("compilation failed: {:?}", e.inner))?;
         let compiled = self.ctx.compiled_code().expect("just compiled");
+        if let Some(asm) = &compiled.vcode {
+            eprintln!("{asm}");
+        }
         let buffer = &compiled.buffer;
         let func = &self.ctx.func;
         let mut relocs = Vec::new();

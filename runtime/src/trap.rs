@@ -44,9 +44,6 @@ impl FrameInfo {
     }
 }
 
-/// Most frames recorded in a backtrace.
-const MAX_FRAMES: usize = 1000;
-
 impl Trap {
     /// A trap with a code and no frames.
     pub fn new(code: TrapCode) -> Trap {
@@ -71,17 +68,16 @@ impl Trap {
         &self.frames
     }
 
-    /// Builds the trap for a fault at `pc` with frame pointer `fp`, walking
-    /// the frame-pointer chain through wasm frames.
-    fn capture(store: &StoreOpaque, code: TrapCode, pc: usize, fp: usize) -> Trap {
-        let mut frames = Vec::new();
-        let (mut pc, mut fp) = (pc, fp);
-        while frames.len() < MAX_FRAMES {
+    /// Builds the trap from the program counters of its wasm frames,
+    /// innermost first.
+    fn capture(store: &StoreOpaque, code: TrapCode, pcs: &[usize]) -> Trap {
+        let mut frames = Vec::with_capacity(pcs.len());
+        for &pc in pcs {
             let Some(module) = store.module_at(pc) else {
-                break;
+                continue;
             };
             let Some((defined, offset)) = module.code().func_at(pc) else {
-                break;
+                continue;
             };
             let info = module.info();
             let func_index = defined + info.num_imported_funcs;
@@ -91,15 +87,6 @@ impl Trap {
                 func_name: info.func_names.get(&func_index).cloned(),
                 module_offset: offset.map(|o| o as usize),
             });
-            if fp == 0 {
-                break;
-            }
-            // SAFETY: `fp` is the frame pointer of a live wasm frame (wasm
-            // code keeps frame pointers), below the entry trampoline.
-            let (caller_fp, return_addr) = unsafe { crate::sys::arch::frame_caller(fp) };
-            // The return address follows the call; look up the call itself.
-            pc = return_addr.wrapping_sub(1);
-            fp = caller_fp;
         }
         Trap { code, frames }
     }
@@ -108,13 +95,13 @@ impl Trap {
 /// Turns the reason wasm stopped into the error the host sees.
 pub(crate) fn from_reason(store: &mut StoreOpaque, reason: TrapReason) -> anyhow::Error {
     match reason {
-        TrapReason::Wasm { code, pc, fp } => {
+        TrapReason::Wasm { code, pcs } => {
             if code == TrapCode::OutOfFuel {
                 // The fuel variable of the trapping function was not written
                 // back: what is left is nothing.
                 store.vm.fuel_consumed = 0;
             }
-            Trap::capture(store, code, pc, fp).into()
+            Trap::capture(store, code, &pcs).into()
         }
         TrapReason::Host(error) => error,
         TrapReason::Panic(payload) => std::panic::resume_unwind(payload),

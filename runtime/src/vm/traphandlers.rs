@@ -11,6 +11,7 @@ use super::{VMStoreContext, ValRaw};
 use kiln_engine::{CodeImage, TrapCode};
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
+use std::mem::MaybeUninit;
 
 /// Why wasm stopped abnormally.
 pub enum TrapReason {
@@ -18,10 +19,9 @@ pub enum TrapReason {
     Wasm {
         /// The trap.
         code: TrapCode,
-        /// Program counter of the trapping instruction.
-        pc: usize,
-        /// Frame pointer of the trapping function.
-        fp: usize,
+        /// Program counters of the wasm frames, innermost first: the
+        /// trapping instruction, then each call site.
+        pcs: Vec<usize>,
     },
     /// A host function returned an error.
     Host(anyhow::Error),
@@ -36,6 +36,9 @@ pub trait CodeLookup {
     fn lookup_code(&self, pc: usize) -> Option<&CodeImage>;
 }
 
+/// Most wasm frames a trap's backtrace records (the innermost ones).
+pub const MAX_FRAMES: usize = 128;
+
 /// One host-to-wasm entry on this thread's stack.
 #[repr(C)]
 struct Activation {
@@ -44,6 +47,12 @@ struct Activation {
     prev: *const Activation,
     code: *const dyn CodeLookup,
     reason: UnsafeCell<Option<TrapReason>>,
+    /// A trap taken by the signal handler, which may not allocate: its
+    /// code and the program counters of its frames, walked before the
+    /// stack is unwound.
+    signal_trap: UnsafeCell<Option<TrapCode>>,
+    num_pcs: UnsafeCell<usize>,
+    pcs: UnsafeCell<[MaybeUninit<usize>; MAX_FRAMES]>,
 }
 
 thread_local! {
@@ -129,6 +138,9 @@ pub unsafe fn enter(
         prev: CURRENT.get(),
         code,
         reason: UnsafeCell::new(None),
+        signal_trap: UnsafeCell::new(None),
+        num_pcs: UnsafeCell::new(0),
+        pcs: UnsafeCell::new([MaybeUninit::uninit(); MAX_FRAMES]),
     };
     CURRENT.set(&activation);
     // SAFETY: the caller guarantees the trampoline and its arguments; a
@@ -149,13 +161,22 @@ pub unsafe fn enter(
         unsafe { (*store_ctx).stack_limit = usize::MAX };
     }
     if r == 0 {
-        Ok(())
-    } else {
-        Err(activation
-            .reason
-            .into_inner()
-            .expect("a trap records its reason"))
+        return Ok(());
     }
+    if let Some(code) = activation.signal_trap.into_inner() {
+        let n = activation.num_pcs.into_inner();
+        let pcs = activation.pcs.into_inner();
+        // SAFETY: the handler initialized the first `n` entries.
+        let pcs = pcs[..n]
+            .iter()
+            .map(|pc| unsafe { pc.assume_init() })
+            .collect();
+        return Err(TrapReason::Wasm { code, pcs });
+    }
+    Err(activation
+        .reason
+        .into_inner()
+        .expect("a trap records its reason"))
 }
 
 /// Records `reason` in the innermost activation and unwinds to it.
@@ -205,10 +226,30 @@ pub unsafe fn trap_from_signal(pc: usize, fp: usize) -> Option<usize> {
         }
         return None;
     };
-    // SAFETY: nothing else touches the reason while wasm runs; it is None
-    // here, so the assignment frees nothing.
+    // Walk the wasm frames now: once unwound, their memory is reused.
+    // Wasm code keeps frame pointers, and a trap site is past the prologue.
+    // SAFETY: nothing else touches these fields while wasm runs; writing
+    // plain values frees nothing.
     unsafe {
-        *activation.reason.get() = Some(TrapReason::Wasm { code: trap, pc, fp });
+        let pcs = &mut *activation.pcs.get();
+        let lookup = &*activation.code;
+        let (mut pc, mut fp) = (pc, fp);
+        let mut n = 0;
+        while n < MAX_FRAMES {
+            pcs[n].write(pc);
+            n += 1;
+            let (caller_fp, return_addr) = crate::sys::arch::frame_caller(fp);
+            // The return address follows the call; look up the call itself.
+            let call = return_addr.wrapping_sub(1);
+            match lookup.lookup_code(call) {
+                Some(code) if code.func_at(call).is_some() => {}
+                _ => break,
+            }
+            pc = call;
+            fp = caller_fp;
+        }
+        *activation.num_pcs.get() = n;
+        *activation.signal_trap.get() = Some(trap);
         Some(*activation.entry_sp.get())
     }
 }
