@@ -19,6 +19,10 @@ pub struct Store<T> {
 }
 
 /// The store's contents, at a stable address.
+#[allow(
+    clippy::vec_box,
+    reason = "boxes give stable addresses to compiled code"
+)]
 pub struct StoreInner<T> {
     pub(crate) opaque: StoreOpaque,
     pub(crate) host_funcs: Vec<Box<HostFunc<T>>>,
@@ -41,6 +45,10 @@ pub(crate) struct HostFuncInfo {
 }
 
 /// The part of a store that does not depend on `T`.
+#[allow(
+    clippy::vec_box,
+    reason = "boxes give stable addresses to compiled code"
+)]
 pub struct StoreOpaque {
     pub(crate) id: u64,
     pub(crate) engine: Engine,

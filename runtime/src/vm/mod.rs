@@ -129,6 +129,12 @@ unsafe impl Send for VMContextBox {}
 
 impl VMContextBox {
     /// Allocates a zeroed VMContext for `offsets` and writes its header.
+    ///
+    /// `store_ctx` is stored, not dereferenced.
+    #[allow(
+        clippy::not_unsafe_ptr_arg_deref,
+        reason = "the pointer is only stored"
+    )]
     pub fn new(
         offsets: &VMOffsets,
         store_ctx: *mut VMStoreContext,
@@ -220,7 +226,7 @@ mod tests {
 
     #[test]
     fn layouts_match_the_engine() {
-        use vm_layout::*;
+        use kiln_engine::vm_layout::*;
         assert_eq!(
             offset_of!(VMStoreContext, stack_limit),
             store_ctx::STACK_LIMIT as usize

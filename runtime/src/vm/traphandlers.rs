@@ -114,6 +114,7 @@ fn thread_stack_low() -> Option<usize> {
 /// `trampoline` must be the array trampoline for `callee`'s type, `vmctx`,
 /// `caller_vmctx` (an instance's VMContext) and `values` valid for it, `store_ctx` the store context the callee's
 /// instance uses, and `code` must cover all wasm code that can run.
+#[allow(clippy::too_many_arguments, reason = "mirrors the trampoline's ABI")]
 pub unsafe fn enter(
     code: *const dyn CodeLookup,
     store_ctx: *mut VMStoreContext,

@@ -76,7 +76,10 @@ unsafe extern "C" fn handler(
         .expect("our signal");
     // SAFETY: `PREVIOUS` was fully written before our handler was installed.
     unsafe {
-        let prev = (*(&raw const PREVIOUS[i])).assume_init_ref();
+        let prev = (&raw const PREVIOUS[i])
+            .cast::<libc::sigaction>()
+            .as_ref()
+            .expect("non-null");
         if prev.sa_flags & libc::SA_SIGINFO != 0 {
             let f: unsafe extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
                 std::mem::transmute(prev.sa_sigaction);

@@ -1,0 +1,110 @@
+//! `kiln`: run WebAssembly modules and WebAssembly script (`.wast`) files
+//! with the Kiln engine.
+//!
+//! Exit status: 0 on success, 1 on any error (one `error: ...` line on
+//! stderr), 134 when `kiln run` traps (the trap and its wasm backtrace on
+//! stderr), as `wasmtime run` does.
+
+use kiln_cli::run::{RunArgs, format_val, run};
+use kiln_cli::wast::{one_line, run_wast};
+use kiln_runtime::Trap;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+Usage:
+  kiln run FILE [--invoke NAME] [ARGS...]
+      Instantiate FILE (.wat or .wasm) with no imports and call export NAME
+      with ARGS (or `_start` if exported), printing one result per line.
+  kiln wast FILE...
+      Run WebAssembly script files and report passed and failed directives.
+  kiln --help | --version";
+
+/// Exit status of a trapped `kiln run`, like `wasmtime run` (128 + SIGABRT).
+const TRAP_EXIT: u8 = 134;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => fail(&format!("no command given\n{USAGE}")),
+        Some("-h" | "--help" | "help") => {
+            println!(
+                "kiln {}: a WebAssembly engine\n\n{USAGE}",
+                env!("CARGO_PKG_VERSION")
+            );
+            ExitCode::SUCCESS
+        }
+        Some("-V" | "--version") => {
+            println!("kiln {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Some("run") => cmd_run(&args[1..]),
+        Some("wast") => cmd_wast(&args[1..]),
+        Some(other) => fail(&format!("unknown command `{other}` (try `kiln --help`)")),
+    }
+}
+
+/// Prints `error: MESSAGE` to stderr and returns status 1.
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+fn cmd_run(args: &[String]) -> ExitCode {
+    let result = RunArgs::parse(args).and_then(|a| run(&a));
+    match result {
+        Ok(results) => {
+            for v in &results {
+                println!("{}", format_val(v));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => match e.downcast_ref::<Trap>() {
+            Some(trap) => {
+                eprintln!("{trap}");
+                ExitCode::from(TRAP_EXIT)
+            }
+            None => fail(&one_line(&format!("{e:#}"))),
+        },
+    }
+}
+
+fn cmd_wast(files: &[String]) -> ExitCode {
+    if files.is_empty() {
+        return fail("`kiln wast` needs at least one FILE");
+    }
+    let (mut passed, mut failed, mut broken) = (0, 0, false);
+    for file in files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("error: failed to read `{file}`: {e}");
+                broken = true;
+                continue;
+            }
+        };
+        match run_wast(file, &text) {
+            Ok(report) => {
+                for f in &report.failures {
+                    eprintln!("{file}:{}: {}", f.line, f.message);
+                }
+                println!(
+                    "{file}: {} passed, {} failed",
+                    report.passed,
+                    report.failed()
+                );
+                passed += report.passed;
+                failed += report.failed();
+            }
+            Err(e) => {
+                eprintln!("error: {}", one_line(&format!("{e:#}")));
+                broken = true;
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 || broken {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
