@@ -19,6 +19,32 @@ pub struct RunArgs {
     pub invoke: Option<String>,
     /// Arguments for the called function, as written on the command line.
     pub args: Vec<String>,
+    /// `--fuel N`: run with fuel metering and this much fuel.
+    pub fuel: Option<u64>,
+    /// `--timeout DURATION`: interrupt the guest (epoch-based) after this long.
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// Parses a duration such as `10ms`, `2s`, `1.5s` or `500us` (bare numbers
+/// are seconds).
+fn parse_duration(text: &str) -> Result<std::time::Duration> {
+    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = text.strip_suffix("us") {
+        (n, 1e-6)
+    } else if let Some(n) = text.strip_suffix("ns") {
+        (n, 1e-9)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (text, 1.0)
+    };
+    let value: f64 = number
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+        .with_context(|| format!("invalid duration `{text}` (try `2s` or `100ms`)"))?;
+    Ok(std::time::Duration::from_secs_f64(value * scale))
 }
 
 impl RunArgs {
@@ -34,6 +60,8 @@ impl RunArgs {
     pub fn parse(args: &[String]) -> Result<RunArgs> {
         let mut file = None;
         let mut invoke = None;
+        let mut fuel = None;
+        let mut timeout = None;
         let mut rest = Vec::new();
         let mut iter = args.iter();
         while let Some(arg) = iter.next() {
@@ -46,6 +74,22 @@ impl RunArgs {
                 invoke = Some(name.clone());
             } else if let Some(name) = arg.strip_prefix("--invoke=") {
                 invoke = Some(name.to_string());
+            } else if arg == "--fuel" || arg.starts_with("--fuel=") {
+                let value = match arg.strip_prefix("--fuel=") {
+                    Some(v) => v,
+                    None => iter.next().context("`--fuel` needs an amount")?,
+                };
+                fuel = Some(
+                    value
+                        .parse()
+                        .with_context(|| format!("invalid fuel amount `{value}`"))?,
+                );
+            } else if arg == "--timeout" || arg.starts_with("--timeout=") {
+                let value = match arg.strip_prefix("--timeout=") {
+                    Some(v) => v,
+                    None => iter.next().context("`--timeout` needs a duration")?,
+                };
+                timeout = Some(parse_duration(value)?);
             } else if file.is_none() {
                 if arg.starts_with('-') && arg.len() > 1 {
                     bail!("unknown option `{arg}` for `kiln run`");
@@ -60,7 +104,41 @@ impl RunArgs {
             file,
             invoke,
             args: rest,
+            fuel,
+            timeout,
         })
+    }
+}
+
+/// A thread that increments the engine's epoch once `timeout` has passed,
+/// interrupting the guest; stopped when dropped.
+struct EpochTimer {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EpochTimer {
+    fn start(engine: &Engine, timeout: std::time::Duration) -> EpochTimer {
+        let engine = engine.clone();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(timeout) {
+                engine.increment_epoch();
+            }
+        });
+        EpochTimer {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for EpochTimer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -94,12 +172,22 @@ pub fn load_module(engine: &Engine, path: &Path) -> Result<Module> {
 /// Anything that goes wrong; a trap is an error that downcasts to
 /// [`kiln_runtime::Trap`].
 pub fn run(args: &RunArgs) -> Result<Vec<Val>> {
-    let engine = Engine::default();
+    let mut config = kiln_runtime::Config::new();
+    config.consume_fuel(args.fuel.is_some());
+    config.epoch_interruption(args.timeout.is_some());
+    let engine = Engine::new(&config)?;
     let module = load_module(&engine, &args.file)?;
     if let Some(import) = module.imports().next() {
         bail!("unknown import: `{}::{}`", import.module(), import.name());
     }
     let mut store = Store::new(&engine, ());
+    if let Some(fuel) = args.fuel {
+        store.set_fuel(fuel)?;
+    }
+    let _timer = args.timeout.map(|timeout| {
+        store.set_epoch_deadline(1);
+        EpochTimer::start(&engine, timeout)
+    });
     let instance = Instance::new(&mut store, &module, &[])?;
     let name = match &args.invoke {
         Some(name) => name.as_str(),

@@ -228,7 +228,8 @@ fn help_and_version() {
     assert!(out.status.success());
     let text = stdout(&out);
     assert!(
-        text.contains("kiln run FILE") && text.contains("kiln wast FILE"),
+        text.contains("kiln run [--fuel N] [--timeout DURATION] FILE")
+            && text.contains("kiln wast FILE"),
         "{text}"
     );
     let out = kiln(&["--version"]);
@@ -280,4 +281,72 @@ fn wast_reports_per_file_and_total() {
     let out = kiln(&["wast", unparsable.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+}
+
+const TRAPS_WAT: &str = r#"(module
+  (memory 1)
+  (table 2 funcref)
+  (elem (i32.const 0) $unreachable)
+  (type $i (func (result i64)))
+  (func $unreachable (export "unreachable") unreachable)
+  (func (export "div") (result i32) (i32.div_u (i32.const 1) (i32.const 0)))
+  (func (export "overflow") (result i32)
+    (i32.div_s (i32.const 0x80000000) (i32.const -1)))
+  (func (export "conversion") (result i32) (i32.trunc_f32_s (f32.const nan)))
+  (func (export "memory") (result i32) (i32.load (i32.const 65535)))
+  (func $recurse (export "recurse") (result i32)
+    (i32.add (call $recurse) (i32.const 1)))
+  (func (export "table") (call_indirect (i32.const 5)))
+  (func (export "uninitialized") (call_indirect (i32.const 1)))
+  (func (export "mismatch") (result i64) (call_indirect (type $i) (i32.const 0)))
+  (func (export "spin") (loop $l (br $l)))
+)"#;
+
+#[test]
+fn every_trap_code_from_kiln_run() {
+    let file = scratch("traps.wat", TRAPS_WAT);
+    let file = file.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--invoke", "unreachable"], "unreachable"),
+        (&["--invoke", "div"], "integer divide by zero"),
+        (&["--invoke", "overflow"], "integer overflow"),
+        (&["--invoke", "conversion"], "invalid conversion to integer"),
+        (&["--invoke", "memory"], "out of bounds memory access"),
+        (&["--invoke", "recurse"], "call stack exhausted"),
+        (&["--invoke", "table"], "undefined element"),
+        (&["--invoke", "uninitialized"], "uninitialized element"),
+        (&["--invoke", "mismatch"], "indirect call type mismatch"),
+    ];
+    for (args, message) in cases {
+        let mut all = vec!["run", file];
+        all.extend_from_slice(args);
+        let out = kiln(&all);
+        assert_eq!(out.status.code(), Some(134), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(&format!("wasm trap: {message}\n")),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("wasm backtrace:"), "{args:?}: {err}");
+    }
+
+    // A runaway loop, stopped by fuel and by a timeout (epochs).
+    let out = kiln(&["run", "--fuel", "100000", file, "--invoke", "spin"]);
+    assert_eq!(out.status.code(), Some(134), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("wasm trap: all fuel consumed"));
+    let out = kiln(&["run", "--timeout", "50ms", file, "--invoke", "spin"]);
+    assert_eq!(out.status.code(), Some(134), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("wasm trap: interrupt"));
+
+    // Fuel that suffices changes nothing.
+    let fib = example("fib.wat");
+    let out = kiln(&["run", "--fuel", "100000000", &fib, "--invoke", "fib", "20"]);
+    assert_eq!(stdout(&out), "6765\n", "{}", stderr(&out));
+    let out = kiln(&["run", "--timeout", "60s", &fib, "--invoke", "fib", "20"]);
+    assert_eq!(stdout(&out), "6765\n", "{}", stderr(&out));
+    assert_one_error_line(&kiln(&["run", "--fuel", "lots", &fib]), "invalid fuel");
+    assert_one_error_line(
+        &kiln(&["run", "--timeout", "soon", &fib]),
+        "invalid duration",
+    );
 }
