@@ -62,6 +62,100 @@ pub fn generated_module(functions: usize) -> Vec<u8> {
     wat::parse_str(generated_module_wat(functions)).expect("generated module parses")
 }
 
+/// The benchmark programs (`programs/src/lib.rs`) compiled to
+/// `wasm32-unknown-unknown` by the build script.
+pub const PROGRAMS_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/programs.wasm"));
+
+/// Side-by-side reports: reads back the medians criterion wrote in this
+/// run and prints them in one table with ratios.
+pub mod report {
+    use std::path::{Path, PathBuf};
+    use std::time::SystemTime;
+
+    /// Where criterion writes its results: `target/criterion`, found from
+    /// the benchmark executable's path (`target/<profile>/deps/<bench>`).
+    pub fn criterion_dir() -> PathBuf {
+        if let Some(home) = std::env::var_os("CRITERION_HOME") {
+            return PathBuf::from(home);
+        }
+        let exe = std::env::current_exe().expect("the benchmark knows its path");
+        exe.ancestors()
+            .nth(3)
+            .map(|target| target.join("criterion"))
+            .unwrap_or_else(|| PathBuf::from("target/criterion"))
+    }
+
+    /// The median time in nanoseconds of benchmark `group/id`, if criterion
+    /// measured it after `since` (so a filtered-out benchmark's old result
+    /// is never reported).
+    pub fn median_ns(dir: &Path, group: &str, id: &str, since: SystemTime) -> Option<f64> {
+        let path = dir.join(group).join(id).join("new/estimates.json");
+        let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+        if modified < since {
+            return None;
+        }
+        let text = std::fs::read_to_string(&path).ok()?;
+        let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+        json["median"]["point_estimate"].as_f64()
+    }
+
+    /// Formats nanoseconds with a unit that keeps 3-4 significant digits.
+    pub fn format_ns(ns: f64) -> String {
+        if ns >= 1e9 {
+            format!("{:.3} s", ns / 1e9)
+        } else if ns >= 1e6 {
+            format!("{:.3} ms", ns / 1e6)
+        } else if ns >= 1e3 {
+            format!("{:.3} us", ns / 1e3)
+        } else {
+            format!("{ns:.1} ns")
+        }
+    }
+
+    /// Prints a table: one row per entry of `rows`, one column per engine
+    /// in `columns` (the first is Kiln), then the ratio of Kiln's time to
+    /// each other column's, and the geometric mean of each ratio last.
+    pub fn print_table(title: &str, columns: &[&str], rows: &[(String, Vec<Option<f64>>)]) {
+        println!("\n{title}");
+        let mut header = format!("{:<22}", "");
+        for c in columns {
+            header.push_str(&format!("{c:>14}"));
+        }
+        for c in &columns[1..] {
+            header.push_str(&format!("{:>18}", format!("{}/{c}", columns[0])));
+        }
+        println!("{header}");
+        let mut logs = vec![(0.0f64, 0usize); columns.len()];
+        for (name, times) in rows {
+            let mut line = format!("{name:<22}");
+            for t in times {
+                line.push_str(&format!("{:>14}", t.map_or("-".into(), format_ns)));
+            }
+            for (k, t) in times.iter().enumerate().skip(1) {
+                match (times[0], t) {
+                    (Some(kiln), Some(other)) => {
+                        let ratio = kiln / other;
+                        logs[k].0 += ratio.ln();
+                        logs[k].1 += 1;
+                        line.push_str(&format!("{:>17.3}x", ratio));
+                    }
+                    _ => line.push_str(&format!("{:>18}", "-")),
+                }
+            }
+            println!("{line}");
+        }
+        let mut line = format!("{:<22}{}", "geometric mean", " ".repeat(14 * columns.len()));
+        for (sum, n) in &logs[1..] {
+            if *n > 0 {
+                line.push_str(&format!("{:>17.3}x", (sum / *n as f64).exp()));
+            } else {
+                line.push_str(&format!("{:>18}", "-"));
+            }
+        }
+        println!("{line}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use kiln_runtime::{Engine, Instance, Module, Store};

@@ -8,7 +8,11 @@
 
 /// Recursive Fibonacci.
 pub fn fib(n: u32) -> u64 {
-    if n < 2 { n as u64 } else { fib(n - 1) + fib(n - 2) }
+    if n < 2 {
+        n as u64
+    } else {
+        fib(n - 1) + fib(n - 2)
+    }
 }
 
 const K: [u32; 64] = [
@@ -30,13 +34,20 @@ fn sha256_block(state: &mut [u32; 8], block: &[u8]) {
     for i in 16..64 {
         let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
         let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
+        w[i] = w[i - 16]
+            .wrapping_add(s0)
+            .wrapping_add(w[i - 7])
+            .wrapping_add(s1);
     }
     let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
     for i in 0..64 {
         let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
         let ch = (e & f) ^ (!e & g);
-        let t1 = h.wrapping_add(s1).wrapping_add(ch).wrapping_add(K[i]).wrapping_add(w[i]);
+        let t1 = h
+            .wrapping_add(s1)
+            .wrapping_add(ch)
+            .wrapping_add(K[i])
+            .wrapping_add(w[i]);
         let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
         let maj = (a & b) ^ (a & c) ^ (b & c);
         let t2 = s0.wrapping_add(maj);
@@ -119,7 +130,8 @@ pub fn sieve(flags: &mut [u8]) -> u32 {
     for i in 2..n {
         if flags[i] != 0 {
             count += 1;
-            let mut j = i * i;
+            // `i * i` overflows a 32-bit usize for large `i`.
+            let mut j = i.checked_mul(i).unwrap_or(n);
             while j < n {
                 flags[j] = 0;
                 j += i;
@@ -183,7 +195,11 @@ impl Writer<'_> {
 /// Parses JSON text, returning a checksum of its structure and scalars
 /// (0 for malformed input).
 pub fn parse_json(text: &[u8]) -> u64 {
-    let mut p = Parser { s: text, i: 0, sum: 0 };
+    let mut p = Parser {
+        s: text,
+        i: 0,
+        sum: 0,
+    };
     match p.value() {
         Some(()) => p.sum,
         None => 0,
@@ -310,43 +326,34 @@ pub fn memcopy(src: &[u8], dst: &mut [u8], chunk: usize, rounds: usize) -> u64 {
             off += chunk;
         }
     }
-    dst.iter().step_by(61).fold(0u64, |h, &b| h.wrapping_mul(131).wrapping_add(u64::from(b)))
+    dst.iter()
+        .step_by(61)
+        .fold(0u64, |h, &b| h.wrapping_mul(131).wrapping_add(u64::from(b)))
 }
 
-/// Entry points of the wasm build: each uses a static scratch area.
-#[cfg(target_arch = "wasm32")]
-mod wasm {
-    use core::ptr::addr_of_mut;
+/// The benchmarked entry points, over caller-given scratch buffers: the
+/// wasm build calls them with static buffers, the native build with heap
+/// ones, so both run exactly the same steps.
+pub mod entry {
+    /// Bytes in each of the `data` and `out` buffers.
+    pub const BUF: usize = 4 << 20;
+    /// `f64`s in the matrix buffer: three 256x256 matrices.
+    pub const MATS: usize = 3 * 256 * 256;
 
-    const MIB: usize = 1 << 20;
-    static mut DATA: [u8; 4 * MIB] = [0; 4 * MIB];
-    static mut OUT: [u8; 4 * MIB] = [0; 4 * MIB];
-    static mut MATS: [f64; 3 * 256 * 256] = [0.0; 3 * 256 * 256];
-
-    /// # Safety
-    /// Single-threaded wasm: the statics are only used by one call at a time.
-    unsafe fn data() -> &'static mut [u8] {
-        // SAFETY: see above.
-        unsafe { &mut *addr_of_mut!(DATA) }
-    }
-
-    #[unsafe(no_mangle)]
-    pub extern "C" fn fib(n: u32) -> u64 {
+    /// `fib(n)`.
+    pub fn fib(n: u32) -> u64 {
         super::fib(n)
     }
 
-    #[unsafe(no_mangle)]
-    pub extern "C" fn sha256(len: usize) -> u64 {
-        // SAFETY: single-threaded.
-        let data = unsafe { &mut data()[..len.min(4 * MIB)] };
+    /// Fills `len` bytes of `data` with a pattern and hashes them.
+    pub fn sha256(data: &mut [u8], len: usize) -> u64 {
+        let data = &mut data[..len.min(BUF)];
         super::fill_pattern(data, 7);
         super::sha256(data)
     }
 
-    #[unsafe(no_mangle)]
-    pub extern "C" fn matmul(n: usize) -> f64 {
-        // SAFETY: single-threaded.
-        let mats = unsafe { &mut *addr_of_mut!(MATS) };
+    /// Multiplies two `n`x`n` matrices (`n` at most 256).
+    pub fn matmul(mats: &mut [f64], n: usize) -> f64 {
         let n = n.min(256);
         let (a, rest) = mats.split_at_mut(256 * 256);
         let (b, c) = rest.split_at_mut(256 * 256);
@@ -355,26 +362,72 @@ mod wasm {
         super::matmul(a, b, c, n)
     }
 
-    #[unsafe(no_mangle)]
-    pub extern "C" fn sieve(n: usize) -> u32 {
-        // SAFETY: single-threaded.
-        super::sieve(unsafe { &mut data()[..n.min(4 * MIB)] })
+    /// Counts the primes below `n` (at most [`BUF`]).
+    pub fn sieve(data: &mut [u8], n: usize) -> u32 {
+        super::sieve(&mut data[..n.min(BUF)])
     }
 
-    #[unsafe(no_mangle)]
-    pub extern "C" fn json(records: usize) -> u64 {
-        // SAFETY: single-threaded.
-        let out = unsafe { &mut *addr_of_mut!(OUT) };
+    /// Writes `records` JSON records into `out` and parses them back.
+    pub fn json(out: &mut [u8], records: usize) -> u64 {
         let len = super::make_json(out, records);
         super::parse_json(&out[..len])
     }
 
+    /// Copies 1 MiB from `src` to `dst` in `chunk`-byte pieces, `rounds`
+    /// times.
+    pub fn memcopy(src: &mut [u8], dst: &mut [u8], chunk: usize, rounds: usize) -> u64 {
+        super::fill_pattern(src, 3);
+        super::memcopy(&src[..1 << 20], &mut dst[..1 << 20], chunk, rounds)
+    }
+}
+
+/// Entry points of the wasm build: each uses a static scratch area.
+#[cfg(target_arch = "wasm32")]
+mod wasm {
+    use super::entry::{self, BUF, MATS};
+    use core::ptr::addr_of_mut;
+
+    static mut DATA: [u8; BUF] = [0; BUF];
+    static mut OUT: [u8; BUF] = [0; BUF];
+    static mut MATRICES: [f64; MATS] = [0.0; MATS];
+
+    // SAFETY (for every function below): wasm32 without threads runs one
+    // call at a time, so the statics are never borrowed twice.
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn fib(n: u32) -> u64 {
+        entry::fib(n)
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn sha256(len: usize) -> u64 {
+        // SAFETY: single-threaded, see above.
+        entry::sha256(unsafe { &mut *addr_of_mut!(DATA) }, len)
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn matmul(n: usize) -> f64 {
+        // SAFETY: single-threaded, see above.
+        entry::matmul(unsafe { &mut *addr_of_mut!(MATRICES) }, n)
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn sieve(n: usize) -> u32 {
+        // SAFETY: single-threaded, see above.
+        entry::sieve(unsafe { &mut *addr_of_mut!(DATA) }, n)
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn json(records: usize) -> u64 {
+        // SAFETY: single-threaded, see above.
+        entry::json(unsafe { &mut *addr_of_mut!(OUT) }, records)
+    }
+
     #[unsafe(no_mangle)]
     pub extern "C" fn memcopy(chunk: usize, rounds: usize) -> u64 {
-        // SAFETY: single-threaded.
+        // SAFETY: single-threaded, see above.
         let (src, dst) = unsafe { (&mut *addr_of_mut!(DATA), &mut *addr_of_mut!(OUT)) };
-        super::fill_pattern(src, 3);
-        super::memcopy(&src[..MIB], &mut dst[..MIB], chunk, rounds)
+        entry::memcopy(src, dst, chunk, rounds)
     }
 
     #[panic_handler]
