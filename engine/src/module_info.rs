@@ -239,6 +239,11 @@ impl ModuleInfo {
             info.section(payload, wasm)?;
         }
         info.escaping_funcs = vec![false; info.funcs.len()];
+        // Imported functions always get a `funcref` slot: the host can
+        // name them through the importing instance.
+        for i in 0..info.num_imported_funcs {
+            info.escaping_funcs[i as usize] = true;
+        }
         for export in &info.exports {
             if let EntityIndex::Func(i) = export.index {
                 info.escaping_funcs[i as usize] = true;

@@ -11,6 +11,7 @@ use crate::trap;
 use crate::values::Val;
 use crate::vm::traphandlers::{self, CodeLookup, TrapReason};
 use crate::vm::{HOST_MAGIC, VMFuncImport, VMFuncRef, VMHostFuncHeader, ValRaw};
+use kiln_engine::vm_layout::VMOffsets;
 use anyhow::{Result, bail};
 use kiln_engine::{FuncType, ValType};
 use std::marker::PhantomData;
@@ -23,22 +24,75 @@ pub struct Func {
     pub(crate) kind: FuncKind,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FuncKind {
     /// Index into the store's host functions.
     Host(u32),
     /// Function `index` (in its module's function space) of an instance.
     Wasm { instance: u32, index: u32 },
+    /// Whatever the instance imported as function `index`: reached through
+    /// the instance's import slot (used for imports resolved by an
+    /// `InstancePre`, which registers nothing in the store).
+    Imported { instance: u32, index: u32 },
+}
+
+/// `VMFuncRef::kind` tags: the top two bits say how to find the `Func`.
+const KIND_TAG_SHIFT: u32 = 62;
+/// A defined function; the low 32 bits are its index, and its instance is
+/// the one in the header of `VMFuncRef::vmctx`.
+const KIND_WASM: u64 = 0;
+/// An import slot; bits 32..62 are the offset of this `VMFuncRef` in its
+/// instance's VMContext, the low 32 bits the function index.
+const KIND_IMPORT: u64 = 1;
+/// A host function of the store; the low 32 bits are its index.
+const KIND_HOST: u64 = 2;
+
+/// The `VMFuncRef::kind` of a defined function.
+pub(crate) fn wasm_kind(index: u32) -> u64 {
+    (KIND_WASM << KIND_TAG_SHIFT) | u64::from(index)
+}
+
+/// The `VMFuncRef::kind` of imported function `index`, whose `VMFuncRef`
+/// is at `offset` in the importing instance's VMContext.
+pub(crate) fn import_kind(offset: u32, index: u32) -> u64 {
+    (KIND_IMPORT << KIND_TAG_SHIFT) | (u64::from(offset) << 32) | u64::from(index)
 }
 
 type HostFn<T> = dyn Fn(Caller<'_, T>, &mut [ValRaw]) -> Result<()> + Send + Sync;
 
-/// A host function's context: what its "vmctx" pointer points to.
+/// A host function's context: what its "vmctx" pointer points to. It
+/// holds no store: the store is found from the calling instance, so one
+/// `HostFunc` (in an `Arc`) serves every store a `Linker` instantiates in.
 #[repr(C)]
 pub(crate) struct HostFunc<T> {
     header: VMHostFuncHeader,
-    store: *mut StoreInner<T>,
+    pub(crate) ty: FuncType,
+    pub(crate) type_id: u32,
     func: Box<HostFn<T>>,
+}
+
+impl<T> HostFunc<T> {
+    /// A host function of type `ty` for `engine`.
+    pub(crate) fn new(
+        engine: &kiln_engine::Engine,
+        ty: FuncType,
+        func: Box<HostFn<T>>,
+    ) -> HostFunc<T> {
+        HostFunc {
+            header: VMHostFuncHeader {
+                magic: HOST_MAGIC,
+                array_call: host_array_call::<T>,
+            },
+            type_id: engine.type_id(&ty),
+            ty,
+            func,
+        }
+    }
+
+    /// The context pointer compiled code passes to the host trampoline.
+    pub(crate) fn ctx(self: &std::sync::Arc<Self>) -> *mut u8 {
+        std::sync::Arc::as_ptr(self).cast_mut().cast()
+    }
 }
 
 /// The array-call entry of host functions with store data `T`.
@@ -55,15 +109,20 @@ unsafe extern "C" fn host_array_call<T>(
 ) {
     let result = {
         // SAFETY: compiled code passes the context it was linked with, a
-        // `HostFunc<T>` owned by the store, which outlives the call. The
-        // closure lives in its own allocation that the store never frees
-        // or moves while it lives.
+        // `HostFunc<T>` kept alive by the store or by the `InstancePre` the
+        // calling instance holds.
         let host = unsafe { &*callee.cast::<HostFunc<T>>() };
-        // SAFETY: the store is exclusively lent to the running wasm, which
-        // lends it on to the host function for the duration of the call.
-        let store = unsafe { &mut *host.store };
-        // SAFETY: the caller's VMContext is live during the call.
-        let instance = unsafe { crate::vm::instance_index(caller_vmctx) } as u32;
+        // SAFETY: the caller's VMContext is live during the call, and its
+        // store context names its store, a `StoreInner<T>` (host functions
+        // of data type `T` are only linked into instances of `Store<T>`).
+        // The store is exclusively lent to the running wasm, which lends
+        // it on to the host function for the duration of the call.
+        let (store, instance) = unsafe {
+            let store_ctx: *mut crate::vm::VMStoreContext =
+                caller_vmctx.add(VMOffsets::STORE_CTX as usize).cast::<*mut crate::vm::VMStoreContext>().read();
+            let store = (*store_ctx).store.cast::<StoreInner<T>>();
+            (&mut *store, crate::vm::instance_index(caller_vmctx) as u32)
+        };
         let caller = Caller {
             store,
             instance: Some(instance),
@@ -133,22 +192,19 @@ impl Func {
     }
 
     fn new_raw<T>(store: &mut StoreInner<T>, ty: FuncType, func: Box<HostFn<T>>) -> Func {
-        let mut host = Box::new(HostFunc {
-            header: VMHostFuncHeader {
-                magic: HOST_MAGIC,
-                array_call: host_array_call::<T>,
-            },
-            store,
-            func,
-        });
-        let ctx = (&raw mut *host).cast::<u8>();
+        let host = std::sync::Arc::new(HostFunc::new(&store.opaque.engine, ty, func));
+        Func::from_host(store, host)
+    }
+
+    /// Registers a host function in `store`.
+    pub(crate) fn from_host<T>(
+        store: &mut StoreInner<T>,
+        host: std::sync::Arc<HostFunc<T>>,
+    ) -> Func {
+        let ctx = host.ctx();
         let index = store.host_funcs.len() as u32;
+        let (ty, type_id) = (host.ty.clone(), host.type_id);
         store.host_funcs.push(host);
-        let func = Func {
-            store: store.opaque.id,
-            kind: FuncKind::Host(index),
-        };
-        let type_id = store.opaque.engine.type_id(&ty);
         store
             .opaque
             .host_func_info
@@ -159,17 +215,12 @@ impl Func {
                     wasm_call: std::ptr::null(),
                     vmctx: ctx,
                     type_id,
-                    kind: func.encode_kind(),
+                    kind: (KIND_HOST << KIND_TAG_SHIFT) | u64::from(index),
                 }),
             });
-        func
-    }
-
-    /// Encodes the function for `VMFuncRef::kind`.
-    pub(crate) fn encode_kind(&self) -> u64 {
-        match self.kind {
-            FuncKind::Host(i) => (1 << 63) | u64::from(i),
-            FuncKind::Wasm { instance, index } => (u64::from(instance) << 32) | u64::from(index),
+        Func {
+            store: store.opaque.id,
+            kind: FuncKind::Host(index),
         }
     }
 
@@ -180,14 +231,24 @@ impl Func {
     /// `func_ref` must point to a live `VMFuncRef` of that store.
     pub(crate) unsafe fn from_func_ref(store: u64, func_ref: *const VMFuncRef) -> Func {
         // SAFETY: the caller's contract.
-        let kind = unsafe { (*func_ref).kind };
-        let kind = if kind >> 63 == 1 {
-            FuncKind::Host(kind as u32)
-        } else {
-            FuncKind::Wasm {
-                instance: (kind >> 32) as u32,
-                index: kind as u32,
+        let r = unsafe { &*func_ref };
+        let index = r.kind as u32;
+        let kind = match r.kind >> KIND_TAG_SHIFT {
+            KIND_HOST => FuncKind::Host(index),
+            KIND_IMPORT => {
+                let offset = ((r.kind >> 32) as u32 & 0x3fff_ffff) as usize;
+                // SAFETY: an import-kind `VMFuncRef` sits `offset` bytes
+                // into its instance's live VMContext.
+                let instance = unsafe {
+                    crate::vm::instance_index(func_ref.cast::<u8>().sub(offset).cast_mut())
+                } as u32;
+                FuncKind::Imported { instance, index }
             }
+            _ => FuncKind::Wasm {
+                // SAFETY: a defined function's `vmctx` is its instance's.
+                instance: unsafe { crate::vm::instance_index(r.vmctx) } as u32,
+                index,
+            },
         };
         Func { store, kind }
     }
@@ -208,7 +269,7 @@ impl Func {
                 }
                 Ok(&*info.func_ref)
             }
-            FuncKind::Wasm { instance, index } => {
+            FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
                 let inst = &store.instances[instance as usize];
                 let off = inst
                     .module
@@ -223,7 +284,7 @@ impl Func {
 
     /// True if both handles name the same function.
     pub fn same(&self, other: &Func) -> bool {
-        self.store == other.store && self.encode_kind() == other.encode_kind()
+        self.store == other.store && self.kind == other.kind
     }
 
     /// The function's type.
@@ -236,7 +297,8 @@ impl Func {
         store.check(self.store);
         match self.kind {
             FuncKind::Host(i) => store.host_func_info[i as usize].ty.clone(),
-            FuncKind::Wasm { instance, index } => store.instances[instance as usize]
+            FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => store
+                .instances[instance as usize]
                 .module
                 .info()
                 .func_type(index)
@@ -257,7 +319,7 @@ impl Func {
                 wasm_call: host_trampoline,
                 vmctx: store.host_func_info[i as usize].ctx,
             },
-            FuncKind::Wasm { instance, index } => {
+            FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
                 let inst = &store.instances[instance as usize];
                 let info = inst.module.info();
                 if info.is_imported_func(index) {
@@ -348,7 +410,7 @@ impl Func {
                 // the store keeps until it is dropped.
                 unsafe { (*func)(caller, values) }
             }
-            FuncKind::Wasm { instance, index } => {
+            FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
                 call_wasm(&mut store.opaque, instance, index, values.as_mut_ptr())
             }
         }

@@ -317,31 +317,24 @@ fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> 
         }
         let i = i as u32;
         let ty = info.funcs[i as usize];
-        let (target, func) = if info.is_imported_func(i) {
+        let off = offsets.func_ref(i).expect("escaping functions have a slot");
+        let (target, kind) = if info.is_imported_func(i) {
             // SAFETY: the import slot was written above.
             let target: crate::vm::VMFuncImport = unsafe { vmctx.read(offsets.imported_func(i)) };
-            (target, imported_funcs[i as usize])
+            (target, crate::func::import_kind(off, i))
         } else {
             let target = crate::vm::VMFuncImport {
                 wasm_call: module.code().func_ptr(i - info.num_imported_funcs),
                 vmctx: vmctx.as_ptr(),
             };
-            let func = Func {
-                store: store.id,
-                kind: FuncKind::Wasm {
-                    instance: index as u32,
-                    index: i,
-                },
-            };
-            (target, func)
+            (target, crate::func::wasm_kind(i))
         };
         let func_ref = VMFuncRef {
             wasm_call: target.wasm_call,
             vmctx: target.vmctx,
             type_id: type_ids[ty as usize],
-            kind: func.encode_kind(),
+            kind,
         };
-        let off = offsets.func_ref(i).expect("escaping functions have a slot");
         // SAFETY: `func_ref(i)` is a `VMFuncRef` field.
         unsafe { vmctx.write(off, func_ref) };
     }

@@ -18,14 +18,17 @@ pub struct Store<T> {
     pub(crate) inner: Box<StoreInner<T>>,
 }
 
-/// The store's contents, at a stable address.
+/// The store's contents, at a stable address. `repr(C)` with `opaque`
+/// first: host functions find the store from `VMStoreContext::store`, a
+/// pointer to `opaque`, and cast it to the whole.
+#[repr(C)]
 #[allow(
     clippy::vec_box,
     reason = "boxes give stable addresses to compiled code"
 )]
 pub struct StoreInner<T> {
     pub(crate) opaque: StoreOpaque,
-    pub(crate) host_funcs: Vec<Box<HostFunc<T>>>,
+    pub(crate) host_funcs: Vec<std::sync::Arc<HostFunc<T>>>,
     pub(crate) data: T,
 }
 
