@@ -11,8 +11,8 @@ use crate::trap;
 use crate::values::Val;
 use crate::vm::traphandlers::{self, CodeLookup, TrapReason};
 use crate::vm::{HOST_MAGIC, VMFuncImport, VMFuncRef, VMHostFuncHeader, ValRaw};
-use kiln_engine::vm_layout::VMOffsets;
 use anyhow::{Result, bail};
+use kiln_engine::vm_layout::VMOffsets;
 use kiln_engine::{FuncType, ValType};
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -118,8 +118,10 @@ unsafe extern "C" fn host_array_call<T>(
         // The store is exclusively lent to the running wasm, which lends
         // it on to the host function for the duration of the call.
         let (store, instance) = unsafe {
-            let store_ctx: *mut crate::vm::VMStoreContext =
-                caller_vmctx.add(VMOffsets::STORE_CTX as usize).cast::<*mut crate::vm::VMStoreContext>().read();
+            let store_ctx: *mut crate::vm::VMStoreContext = caller_vmctx
+                .add(VMOffsets::STORE_CTX as usize)
+                .cast::<*mut crate::vm::VMStoreContext>()
+                .read();
             let store = (*store_ctx).store.cast::<StoreInner<T>>();
             (&mut *store, crate::vm::instance_index(caller_vmctx) as u32)
         };
@@ -141,6 +143,37 @@ unsafe extern "C" fn host_array_call<T>(
     unsafe { traphandlers::raise(reason) }
 }
 
+/// A host function over [`Val`]s, adapted to the raw slot interface.
+pub(crate) fn dynamic_host_fn<T>(
+    ty: FuncType,
+    func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+) -> Box<HostFn<T>> {
+    let closure_ty = ty;
+    let raw = move |mut caller: Caller<'_, T>, values: &mut [ValRaw]| -> Result<()> {
+        let ty = &closure_ty;
+        let params: Vec<Val> = ty
+            .params()
+            .iter()
+            .zip(values.iter())
+            .map(|(t, raw)| Val::from_raw(&caller.store.opaque, *raw, *t))
+            .collect();
+        let mut results: Vec<Val> = ty
+            .results()
+            .iter()
+            .map(|t| Val::default_for(*t).expect("host-representable result type"))
+            .collect();
+        func(caller.reborrow(), &params, &mut results)?;
+        for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
+            if r.ty() != *t {
+                bail!("host function result {i} has type {}, expected {t}", r.ty());
+            }
+            values[i] = r.to_raw(&mut caller.store.opaque)?;
+        }
+        Ok(())
+    };
+    Box::new(raw)
+}
+
 impl Func {
     /// Defines a host function of type `ty` taking and returning [`Val`]s.
     ///
@@ -153,30 +186,8 @@ impl Func {
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Func {
         let store = store.as_context_mut().0;
-        let closure_ty = ty.clone();
-        let raw = move |mut caller: Caller<'_, T>, values: &mut [ValRaw]| -> Result<()> {
-            let ty = &closure_ty;
-            let params: Vec<Val> = ty
-                .params()
-                .iter()
-                .zip(values.iter())
-                .map(|(t, raw)| Val::from_raw(&caller.store.opaque, *raw, *t))
-                .collect();
-            let mut results: Vec<Val> = ty
-                .results()
-                .iter()
-                .map(|t| Val::default_for(*t).expect("host-representable result type"))
-                .collect();
-            func(caller.reborrow(), &params, &mut results)?;
-            for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
-                if r.ty() != *t {
-                    bail!("host function result {i} has type {}, expected {t}", r.ty());
-                }
-                values[i] = r.to_raw(&mut caller.store.opaque)?;
-            }
-            Ok(())
-        };
-        Func::new_raw(store, ty, Box::new(raw))
+        let raw = dynamic_host_fn(ty.clone(), func);
+        Func::new_raw(store, ty, raw)
     }
 
     /// Defines a host function from a Rust closure whose parameter and

@@ -36,6 +36,17 @@ pub(crate) struct InstanceData {
     pub dropped_elems: Vec<bool>,
     /// Data segments dropped (by `data.drop`, or after instantiation).
     pub dropped_data: Vec<bool>,
+    /// What the instance's imports point into that the store does not own
+    /// (the host functions of the `InstancePre` it came from).
+    pub _keepalive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+/// One resolved, type-checked import.
+pub(crate) enum Import<'a> {
+    /// An item of the store.
+    Extern(&'a Extern),
+    /// A store-independent host function: its context pointer.
+    HostFunc(*mut u8),
 }
 
 impl InstanceData {
@@ -80,7 +91,46 @@ impl Instance {
         imports: &[Extern],
     ) -> Result<Instance> {
         let store = store.as_context_mut().0;
-        let instance = instantiate(&mut store.opaque, module, imports)?;
+        let opaque = &mut store.opaque;
+        if !Engine::same(&opaque.engine, module.engine()) {
+            bail!("the module was compiled by a different engine than the store's");
+        }
+        let info = module.info();
+        if imports.len() != info.imports.len() {
+            bail!(
+                "expected {} imports, found {}",
+                info.imports.len(),
+                imports.len()
+            );
+        }
+        let mut resolved = Vec::with_capacity(imports.len());
+        for (import, ext) in info.imports.iter().zip(imports) {
+            if ext.store_id() != opaque.id {
+                bail!(
+                    "import `{}::{}` belongs to a different store",
+                    import.module,
+                    import.name
+                );
+            }
+            check_import_type(
+                import,
+                &info.entity_type(import.index),
+                &ext.ty_opaque(opaque),
+            )?;
+            resolved.push(Import::Extern(ext));
+        }
+        Instance::new_resolved(store, module, &resolved, None)
+    }
+
+    /// Instantiates with imports already resolved and type-checked, and
+    /// runs the start function.
+    pub(crate) fn new_resolved<T>(
+        store: &mut crate::store::StoreInner<T>,
+        module: &Module,
+        imports: &[Import<'_>],
+        keepalive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
+    ) -> Result<Instance> {
+        let instance = instantiate(&mut store.opaque, module, imports, keepalive)?;
         if let Some(start) = module.info().start {
             let func = Func {
                 store: store.opaque.id,
@@ -212,19 +262,41 @@ fn memory_matches(actual: &MemoryType, expected: &MemoryType) -> bool {
     )
 }
 
-/// Everything but the start function.
-fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {
-    if !Engine::same(&store.engine, module.engine()) {
-        bail!("the module was compiled by a different engine than the store's");
-    }
-    let info = module.info();
-    if imports.len() != info.imports.len() {
+/// Checks that an item of type `actual` can be imported as `import`,
+/// whose type is `expected`.
+pub(crate) fn check_import_type(
+    import: &kiln_engine::module_info::Import,
+    expected: &ExternType,
+    actual: &ExternType,
+) -> Result<()> {
+    let matches = match (expected, actual) {
+        (ExternType::Memory(e), ExternType::Memory(a)) => memory_matches(a, e),
+        (ExternType::Table(e), ExternType::Table(a)) => {
+            e.element() == a.element()
+                && limits_match((a.minimum(), a.maximum()), (e.minimum(), e.maximum()))
+        }
+        (e, a) => e == a,
+    };
+    if !matches {
         bail!(
-            "expected {} imports, found {}",
-            info.imports.len(),
-            imports.len()
+            "incompatible import type for `{}::{}`: expected {expected}, found {actual}",
+            import.module,
+            import.name
         );
     }
+    Ok(())
+}
+
+/// Everything but the start function; `imports` are resolved and
+/// type-checked, 1:1 with the module's.
+fn instantiate(
+    store: &mut StoreOpaque,
+    module: &Module,
+    imports: &[Import<'_>],
+    keepalive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
+) -> Result<Instance> {
+    let info = module.info();
+    debug_assert_eq!(imports.len(), info.imports.len());
     let offsets = module.offsets();
     let index = store.instances.len();
     let vmctx = VMContextBox::new(offsets, store.vm_ptr(), index);
@@ -237,58 +309,49 @@ fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> 
     let mut memories = Vec::with_capacity(info.memories.len());
 
     for (import, ext) in info.imports.iter().zip(imports) {
-        let expected = info.entity_type(import.index);
-        let ext_store = ext.store_id();
-        if ext_store != store.id {
-            bail!(
-                "import `{}::{}` belongs to a different store",
-                import.module,
-                import.name
-            );
-        }
-        let actual = ext.ty_opaque(store);
-        let matches = match (&expected, &actual) {
-            (ExternType::Memory(e), ExternType::Memory(a)) => memory_matches(a, e),
-            (ExternType::Table(e), ExternType::Table(a)) => {
-                e.element() == a.element()
-                    && limits_match((a.minimum(), a.maximum()), (e.minimum(), e.maximum()))
-            }
-            (e, a) => e == a,
-        };
-        if !matches {
-            bail!(
-                "incompatible import type for `{}::{}`: expected {expected}, found {actual}",
-                import.module,
-                import.name
-            );
-        }
         match (import.index, ext) {
-            (EntityIndex::Func(i), Extern::Func(f)) => {
+            (EntityIndex::Func(i), Import::HostFunc(ctx)) => {
+                let trampoline = module.code().host_trampoline(info.funcs[i as usize]);
+                let target = crate::vm::VMFuncImport {
+                    wasm_call: trampoline,
+                    vmctx: *ctx,
+                };
+                // SAFETY: `imported_func(i)` is a `VMFuncImport` field.
+                unsafe { vmctx.write(offsets.imported_func(i), target) };
+                imported_funcs.push(Func {
+                    store: store.id,
+                    kind: FuncKind::Imported {
+                        instance: index as u32,
+                        index: i,
+                    },
+                });
+            }
+            (EntityIndex::Func(i), Import::Extern(Extern::Func(f))) => {
                 let trampoline = module.code().host_trampoline(info.funcs[i as usize]);
                 let target = f.import_target(store, trampoline);
                 // SAFETY: `imported_func(i)` is a `VMFuncImport` field.
                 unsafe { vmctx.write(offsets.imported_func(i), target) };
                 imported_funcs.push(*f);
             }
-            (EntityIndex::Global(i), Extern::Global(g)) => {
+            (EntityIndex::Global(i), Import::Extern(Extern::Global(g))) => {
                 let def = g.definition(store);
                 // SAFETY: `imported_global(i)` is a pointer field.
                 unsafe { vmctx.write(offsets.imported_global(i), def) };
                 imported_globals.push(*g);
             }
-            (EntityIndex::Memory(i), Extern::Memory(m)) => {
+            (EntityIndex::Memory(i), Import::Extern(Extern::Memory(m))) => {
                 let def = store.memories[m.index as usize].definition();
                 // SAFETY: `memory(i)` is a pointer field.
                 unsafe { vmctx.write(offsets.memory(i), def) };
                 memories.push(m.index);
             }
-            (EntityIndex::Table(i), Extern::Table(t)) => {
+            (EntityIndex::Table(i), Import::Extern(Extern::Table(t))) => {
                 let def = store.tables[t.index as usize].definition();
                 // SAFETY: `table(i)` is a pointer field.
                 unsafe { vmctx.write(offsets.table(i), def) };
                 tables.push(t.index);
             }
-            _ => unreachable!("types matched"),
+            _ => unreachable!("import kinds were checked"),
         }
     }
 
@@ -359,6 +422,7 @@ fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> 
         tables: tables.into(),
         dropped_elems: vec![false; info.elems.len()],
         dropped_data: vec![false; info.data.len()],
+        _keepalive: keepalive,
     });
     let instance = Instance {
         store: store.id,

@@ -23,6 +23,7 @@
 mod externals;
 mod func;
 mod instance;
+mod linker;
 mod store;
 mod sys;
 mod trap;
@@ -39,6 +40,7 @@ pub use kiln_engine::{
     Config, Engine, ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Module,
     Mutability, TableType, TrapCode, ValType,
 };
+pub use linker::{InstancePre, Linker};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use trap::{FrameInfo, Trap};
 pub use values::Val;
