@@ -62,6 +62,48 @@ pub fn generated_module(functions: usize) -> Vec<u8> {
     wat::parse_str(generated_module_wat(functions)).expect("generated module parses")
 }
 
+/// The tiny instantiation module: one memory page with a data segment, a
+/// funcref table, a few globals, one exported function.
+pub const TINY_WAT: &str = r#"(module
+  (memory 1)
+  (data (i32.const 16) "kiln")
+  (table 4 funcref)
+  (elem (i32.const 0) $run)
+  (global $a (mut i32) (i32.const 1))
+  (global $b (mut i64) (i64.const 2))
+  (global $c f64 (f64.const 3.5))
+  (func $run (export "run") (result i32)
+    (global.set $a (i32.add (global.get $a) (i32.const 1)))
+    (global.get $a)))"#;
+
+/// The large instantiation module: 2,000 functions, a 10,000-entry funcref
+/// table filled by an active element segment, and 1 MiB of data segments
+/// (16 segments of 64 KiB) in a 32-page memory; exports `run`.
+pub fn large_module() -> Vec<u8> {
+    let mut wat = String::from("(module\n  (memory 32)\n  (table 10000 funcref)\n");
+    wat.push_str("  (global $g (mut i32) (i32.const 0))\n");
+    for i in 0..2000 {
+        wat.push_str(&format!(
+            "  (func $f{i} (result i32) (i32.add (global.get $g) (i32.const {i})))\n"
+        ));
+    }
+    wat.push_str("  (elem (i32.const 0)");
+    for i in 0..10_000 {
+        wat.push_str(&format!(" $f{}", i % 2000));
+    }
+    wat.push_str(")\n");
+    for seg in 0..16 {
+        let byte = format!("\\{:02x}", seg + 1);
+        wat.push_str(&format!(
+            "  (data (i32.const {}) \"{}\")\n",
+            seg * 65536,
+            byte.repeat(65536)
+        ));
+    }
+    wat.push_str("  (func (export \"run\") (result i32) (call $f1999))\n)");
+    wat::parse_str(&wat).expect("the large module parses")
+}
+
 /// The benchmark programs (`programs/src/lib.rs`) compiled to
 /// `wasm32-unknown-unknown` by the build script.
 pub const PROGRAMS_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/programs.wasm"));
@@ -178,6 +220,23 @@ mod tests {
             .get_typed_func::<(i32, i64), i32>(&mut store, "f19")
             .unwrap();
         f19.call(&mut store, (15, -1)).unwrap();
+    }
+
+    #[test]
+    fn instantiation_modules_run() {
+        let engine = Engine::default();
+        for bytes in [
+            wat::parse_str(super::TINY_WAT).unwrap(),
+            super::large_module(),
+        ] {
+            let module = Module::from_binary(&engine, &bytes).unwrap();
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            let run = instance
+                .get_typed_func::<(), i32>(&mut store, "run")
+                .unwrap();
+            assert!(run.call(&mut store, ()).unwrap() > 0);
+        }
     }
 
     #[test]

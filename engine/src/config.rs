@@ -10,6 +10,104 @@ pub struct Config {
     pub(crate) parallel_compilation: bool,
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
+    pub(crate) allocation_strategy: InstanceAllocationStrategy,
+}
+
+/// How a store's instances get their memories.
+#[derive(Clone, Debug, Default)]
+pub enum InstanceAllocationStrategy {
+    /// Each memory is mapped when its instance is created and unmapped
+    /// when the store is dropped.
+    #[default]
+    OnDemand,
+    /// Memory slots are reserved once per engine and reused: a freed slot
+    /// is reset (its dirtied pages dropped back to zero or to the module's
+    /// memory image) instead of unmapped.
+    Pooling(PoolingAllocationConfig),
+}
+
+impl InstanceAllocationStrategy {
+    /// Pooling allocation with `config`.
+    pub fn pooling(config: PoolingAllocationConfig) -> Self {
+        InstanceAllocationStrategy::Pooling(config)
+    }
+}
+
+/// Limits of the pooling allocator: how many slots are reserved up front
+/// and how large each may grow.
+#[derive(Clone, Debug)]
+pub struct PoolingAllocationConfig {
+    pub(crate) total_memories: u32,
+    pub(crate) total_core_instances: u32,
+    pub(crate) max_memory_size: u64,
+    pub(crate) linear_memory_keep_resident: usize,
+}
+
+impl Default for PoolingAllocationConfig {
+    fn default() -> Self {
+        PoolingAllocationConfig {
+            total_memories: 1000,
+            total_core_instances: 1000,
+            max_memory_size: 1 << 32,
+            linear_memory_keep_resident: 0,
+        }
+    }
+}
+
+impl PoolingAllocationConfig {
+    /// Default limits: 1,000 instances and 1,000 memories of up to 4 GiB.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Memory slots reserved (each takes the configured reservation plus
+    /// guard in address space, not in RAM). Default 1,000.
+    pub fn total_memories(&mut self, count: u32) -> &mut Self {
+        self.total_memories = count;
+        self
+    }
+
+    /// Instances that may be live at once across the engine's stores.
+    /// Default 1,000.
+    pub fn total_core_instances(&mut self, count: u32) -> &mut Self {
+        self.total_core_instances = count;
+        self
+    }
+
+    /// The largest a pooled memory may grow, in bytes (rounded down to
+    /// whole pages). Default 4 GiB.
+    pub fn max_memory_size(&mut self, bytes: u64) -> &mut Self {
+        self.max_memory_size = bytes;
+        self
+    }
+
+    /// Bytes at the start of each freed memory that are reset with a
+    /// memory copy (staying resident) instead of being returned to the
+    /// kernel. Default 0.
+    pub fn linear_memory_keep_resident(&mut self, bytes: usize) -> &mut Self {
+        self.linear_memory_keep_resident = bytes;
+        self
+    }
+
+    /// Memory slots reserved.
+    pub fn get_total_memories(&self) -> u32 {
+        self.total_memories
+    }
+
+    /// Live instances allowed.
+    pub fn get_total_core_instances(&self) -> u32 {
+        self.total_core_instances
+    }
+
+    /// Largest memory, in bytes.
+    pub fn get_max_memory_size(&self) -> u64 {
+        self.max_memory_size
+    }
+
+    /// Bytes kept resident per freed memory.
+    pub fn get_linear_memory_keep_resident(&self) -> usize {
+        self.linear_memory_keep_resident
+    }
 }
 
 impl Default for Config {
@@ -21,6 +119,7 @@ impl Default for Config {
             parallel_compilation: true,
             consume_fuel: false,
             epoch_interruption: false,
+            allocation_strategy: InstanceAllocationStrategy::OnDemand,
         }
     }
 }
@@ -29,6 +128,18 @@ impl Config {
     /// The default configuration.
     pub fn new() -> Config {
         Config::default()
+    }
+
+    /// How instances get their memories: on demand (the default) or from
+    /// a pool reserved once per engine.
+    pub fn allocation_strategy(&mut self, strategy: InstanceAllocationStrategy) -> &mut Config {
+        self.allocation_strategy = strategy;
+        self
+    }
+
+    /// The allocation strategy.
+    pub fn get_allocation_strategy(&self) -> &InstanceAllocationStrategy {
+        &self.allocation_strategy
     }
 
     /// Maximum stack, in bytes, wasm code may use before a call traps with

@@ -27,9 +27,18 @@ struct EngineInner {
     /// Wasm-to-host trampolines for host functions used as `funcref`s,
     /// by type id, compiled on first use.
     host_trampolines: Mutex<HashMap<u32, Arc<CodeImage>>>,
+    /// State the runtime keeps per engine (its instance allocator).
+    runtime_state: std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl Engine {
+    /// Per-engine state of the runtime (its instance allocator), created
+    /// on first use.
+    #[doc(hidden)]
+    pub fn runtime_state(&self) -> &std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>> {
+        &self.inner.runtime_state
+    }
+
     /// Creates an engine for the host machine.
     ///
     /// # Errors
@@ -69,6 +78,7 @@ impl Engine {
                 epoch: AtomicU64::new(0),
                 types: Mutex::new(HashMap::new()),
                 host_trampolines: Mutex::new(HashMap::new()),
+                runtime_state: std::sync::OnceLock::new(),
             }),
         })
     }

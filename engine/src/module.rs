@@ -24,6 +24,8 @@ struct ModuleInner {
     data: Box<[u8]>,
     /// Engine type id of each type-section type.
     type_ids: Box<[u32]>,
+    /// State the runtime derives from the module once (its memory image).
+    runtime_cache: std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 /// An import of a module, as seen by an embedder.
@@ -107,6 +109,7 @@ impl Module {
                 code,
                 data: data.into(),
                 type_ids,
+                runtime_cache: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -120,6 +123,12 @@ impl Module {
         wasmparser::Validator::new_with_features(crate::module_info::features())
             .validate_all(wasm)?;
         Ok(())
+    }
+
+    /// State the runtime derives from this module once (its memory image).
+    #[doc(hidden)]
+    pub fn runtime_cache(&self) -> &std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>> {
+        &self.inner.runtime_cache
     }
 
     /// The engine that compiled this module.

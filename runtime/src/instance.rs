@@ -6,7 +6,6 @@ use crate::externals::{Extern, Global, GlobalKind, Memory, Table};
 use crate::func::{Func, FuncKind, TypedFunc, WasmParams, WasmResults};
 use crate::store::{AsContextMut, StoreOpaque};
 use crate::trap::Trap;
-use crate::vm::memory::LinearMemory;
 use crate::vm::table::TableData;
 use crate::vm::{VMContextBox, VMFuncRef, VMGlobalDefinition, ValRaw};
 use anyhow::{Result, anyhow, bail};
@@ -39,6 +38,19 @@ pub(crate) struct InstanceData {
     /// What the instance's imports point into that the store does not own
     /// (the host functions of the `InstancePre` it came from).
     pub _keepalive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
+    /// Counts the instance against the allocator's limit while it lives.
+    pub _counted: CountedInstance,
+}
+
+/// One live instance for the engine's allocator; released on drop.
+pub(crate) struct CountedInstance(Engine);
+
+impl Drop for CountedInstance {
+    fn drop(&mut self) {
+        if let Ok(allocator) = crate::vm::alloc::InstanceAllocator::of(&self.0) {
+            allocator.release_instance();
+        }
+    }
 }
 
 /// One resolved, type-checked import.
@@ -355,9 +367,13 @@ fn instantiate(
         }
     }
 
-    let config = store.engine.config().clone();
+    let allocator = crate::vm::alloc::InstanceAllocator::of(&store.engine)?;
+    allocator.acquire_instance()?;
+    let counted = CountedInstance(store.engine.clone());
+    let mut image_mapped = false;
     for i in info.num_imported_memories..info.memories.len() as u32 {
-        let mut memory = LinearMemory::new(info.memories[i as usize], &config)?;
+        let (mut memory, mapped) = crate::vm::alloc::allocate_memory(&store.engine, module, i)?;
+        image_mapped |= mapped;
         // SAFETY: `memory(i)` is a pointer field; the memory is boxed, so
         // the definition stays put when the box moves into the store.
         unsafe { vmctx.write(offsets.memory(i), memory.definition()) };
@@ -423,6 +439,7 @@ fn instantiate(
         dropped_elems: vec![false; info.elems.len()],
         dropped_data: vec![false; info.data.len()],
         _keepalive: keepalive,
+        _counted: counted,
     });
     let instance = Instance {
         store: store.id,
@@ -457,6 +474,11 @@ fn instantiate(
         let SegmentMode::Active { index, offset } = seg.mode else {
             continue;
         };
+        if image_mapped {
+            // Every active segment is in the memory image, already mapped.
+            store.instances[instance.index as usize].dropped_data[i] = true;
+            continue;
+        }
         let data = &store.instances[instance.index as usize];
         let at = eval_const(store, &data.vmctx, module, offset)?.get_u32() as usize;
         let memory = &mut store.memories[data.memories[index as usize] as usize];

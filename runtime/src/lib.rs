@@ -37,8 +37,9 @@ pub use func::{
 };
 pub use instance::Instance;
 pub use kiln_engine::{
-    Config, Engine, ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Module,
-    Mutability, TableType, TrapCode, ValType,
+    Config, Engine, ExportType, ExternType, FuncType, GlobalType, ImportType,
+    InstanceAllocationStrategy, MemoryType, Module, Mutability, PoolingAllocationConfig, TableType,
+    TrapCode, ValType,
 };
 pub use linker::{InstancePre, Linker};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};

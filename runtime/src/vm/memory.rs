@@ -8,9 +8,11 @@
 //!  +---------------------------+------------------+----------------------+
 //! ```
 
+use super::alloc::{Backing, MemoryImage, MemoryPool};
 use crate::sys::unix::mmap::Mmap;
 use anyhow::{Result, bail};
 use kiln_engine::{Config, MemoryType};
+use std::sync::Arc;
 
 /// Bytes in a wasm page.
 pub const WASM_PAGE: u64 = 65536;
@@ -30,10 +32,12 @@ pub struct VMMemoryDefinition {
 #[repr(C)]
 pub struct LinearMemory {
     pub(crate) def: VMMemoryDefinition,
-    mmap: Mmap,
+    backing: Backing,
     ty: MemoryType,
     /// The most pages this memory may ever have.
     max_pages: u64,
+    /// The module image mapped over the memory, if any.
+    image: Option<Arc<MemoryImage>>,
 }
 
 // SAFETY: the memory is owned by one store at a time; the raw pointer in
@@ -70,10 +74,68 @@ impl LinearMemory {
                 base: mmap.as_ptr(),
                 current_length: length,
             },
-            mmap,
+            backing: Backing::Owned(mmap),
             ty,
             max_pages,
+            image: None,
         }))
+    }
+
+    /// Creates a memory of type `ty` in a slot of `pool`, with `image`
+    /// mapped over it if given. Returns the memory and whether the image
+    /// is in place.
+    ///
+    /// # Errors
+    ///
+    /// The type is not supported, its minimum exceeds the pool's limit, or
+    /// every slot is in use.
+    pub fn new_pooled(
+        ty: MemoryType,
+        config: &Config,
+        pool: &Arc<MemoryPool>,
+        image: Option<Arc<MemoryImage>>,
+    ) -> Result<(Box<LinearMemory>, bool)> {
+        if ty.is_64() || ty.is_shared() {
+            bail!("64-bit and shared memories are not supported");
+        }
+        let _ = config;
+        let type_max = ty.maximum().unwrap_or(65536).min(65536);
+        let max_pages = type_max.min(pool.max_pages);
+        if ty.minimum() > max_pages {
+            bail!(
+                "memory minimum of {} pages exceeds the pooling allocator's limit of {} pages",
+                ty.minimum(),
+                max_pages
+            );
+        }
+        let length = (ty.minimum() * WASM_PAGE) as usize;
+        let (slot, base, mapped) = pool.allocate(length, image.as_deref())?;
+        Ok((
+            Box::new(LinearMemory {
+                def: VMMemoryDefinition {
+                    base,
+                    current_length: length,
+                },
+                backing: Backing::Pooled {
+                    pool: pool.clone(),
+                    slot,
+                },
+                ty,
+                max_pages,
+                image: if mapped { image } else { None },
+            }),
+            mapped,
+        ))
+    }
+
+    /// The start of the memory.
+    pub fn definition_base(&self) -> *mut u8 {
+        self.def.base
+    }
+
+    /// Records that `image` is mapped over the memory.
+    pub fn set_image(&mut self, image: Arc<MemoryImage>) {
+        self.image = Some(image);
     }
 
     /// Grows by `delta` pages, returning the old size in pages, or `None`
@@ -86,7 +148,23 @@ impl LinearMemory {
         }
         let old_len = self.def.current_length;
         let new_len = (new * WASM_PAGE) as usize;
-        self.mmap.make_accessible(old_len, new_len - old_len).ok()?;
+        match &mut self.backing {
+            Backing::Owned(mmap) => mmap.make_accessible(old_len, new_len - old_len).ok()?,
+            Backing::Pooled { .. } => {
+                // SAFETY: the slot is this memory's, and `new_len` is
+                // within its reservation (`max_pages` is capped by it).
+                let r = unsafe {
+                    libc::mprotect(
+                        self.def.base.add(old_len).cast(),
+                        new_len - old_len,
+                        libc::PROT_READ | libc::PROT_WRITE,
+                    )
+                };
+                if r != 0 {
+                    return None;
+                }
+            }
+        }
         self.def.current_length = new_len;
         Some(old)
     }
@@ -123,5 +201,13 @@ impl LinearMemory {
     /// The definition compiled code reads.
     pub fn definition(&mut self) -> *mut VMMemoryDefinition {
         &mut self.def
+    }
+}
+
+impl Drop for LinearMemory {
+    fn drop(&mut self) {
+        if let Backing::Pooled { pool, slot } = &self.backing {
+            pool.deallocate(*slot, self.def.current_length, self.image.as_deref());
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! against it by the tests below), linear memories, libcalls, and entering
 //! and leaving wasm. This is where the runtime's `unsafe` concentrates.
 
+pub mod alloc;
 pub mod libcalls;
 pub mod memory;
 pub mod table;

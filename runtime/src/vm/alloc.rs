@@ -1,0 +1,492 @@
+//! Instance allocation: where memories come from.
+//!
+//! * [`MemoryImage`]: a module's active data segments, laid out page by
+//!   page in a memfd, mapped copy-on-write over a new memory instead of
+//!   copying the bytes.
+//! * [`InstanceAllocator`]: on-demand (map per memory, unmap when done) or
+//!   pooling (slots reserved once per engine, reset and reused). The
+//!   engine's allocator is created on first use from its `Config`.
+
+use super::memory::{LinearMemory, WASM_PAGE};
+use crate::sys::unix::mmap::{self, Mmap};
+use anyhow::{Result, bail};
+use kiln_engine::module_info::{ConstExpr, SegmentMode};
+use kiln_engine::{Engine, InstanceAllocationStrategy, Module, PoolingAllocationConfig};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+static NEXT_IMAGE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The initial contents of a module's memory 0, as a memfd that memories
+/// map privately (copy-on-write) at `offset`.
+pub struct MemoryImage {
+    /// Distinguishes images, so a pooled slot knows what it has mapped.
+    pub id: u64,
+    fd: OwnedFd,
+    /// Where the image starts in the memory (page-aligned).
+    pub offset: usize,
+    /// Its length (page-aligned, non-zero).
+    pub len: usize,
+    /// The same bytes, for resetting the resident prefix of a pooled slot.
+    bytes: Box<[u8]>,
+}
+
+impl MemoryImage {
+    /// The image of `module`'s memory, if one applies: memory 0 is
+    /// defined by the module, every active data segment targets it at a
+    /// constant offset and fits in its minimum size (so instantiation
+    /// cannot trap on data), and there is at least one byte of data.
+    /// Computed once per module and cached.
+    pub fn of(module: &Module) -> Option<Arc<MemoryImage>> {
+        let cached = module.runtime_cache().get_or_init(|| {
+            let image = MemoryImage::build(module).ok().flatten().map(Arc::new);
+            Box::new(image)
+        });
+        cached
+            .downcast_ref::<Option<Arc<MemoryImage>>>()
+            .expect("the module cache holds the memory image")
+            .clone()
+    }
+
+    fn build(module: &Module) -> Result<Option<MemoryImage>> {
+        let info = module.info();
+        if info.num_imported_memories != 0 || info.memories.is_empty() {
+            return Ok(None);
+        }
+        let min_len = info.memories[0].minimum().saturating_mul(WASM_PAGE);
+        let mut extent: Option<(usize, usize)> = None;
+        for seg in &info.data {
+            let SegmentMode::Active { index, offset } = seg.mode else {
+                continue;
+            };
+            let ConstExpr::I32(at) = offset else {
+                return Ok(None);
+            };
+            if index != 0 {
+                return Ok(None);
+            }
+            let start = at as u32 as u64;
+            let end = start + seg.range.len() as u64;
+            if end > min_len {
+                return Ok(None);
+            }
+            if seg.range.is_empty() {
+                continue;
+            }
+            let (s, e) = extent.get_or_insert((start as usize, end as usize));
+            *s = (*s).min(start as usize);
+            *e = (*e).max(end as usize);
+        }
+        let Some((start, end)) = extent else {
+            return Ok(None);
+        };
+        let page = mmap::page_size();
+        let offset = start / page * page;
+        let len = end.div_ceil(page) * page - offset;
+        let mut bytes = vec![0u8; len].into_boxed_slice();
+        for (i, seg) in info.data.iter().enumerate() {
+            if let SegmentMode::Active {
+                offset: ConstExpr::I32(at),
+                ..
+            } = seg.mode
+            {
+                let at = at as u32 as usize - offset;
+                let data = module.data_segment(i);
+                bytes[at..at + data.len()].copy_from_slice(data);
+            }
+        }
+        // SAFETY: `memfd_create` with a NUL-terminated name has no other
+        // preconditions.
+        let fd = unsafe { libc::memfd_create(c"kiln-memory-image".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            bail!("memfd_create failed: {}", io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a fresh descriptor we own.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let mut file = std::fs::File::from(fd);
+        std::io::Write::write_all(&mut file, &bytes)?;
+        Ok(Some(MemoryImage {
+            id: NEXT_IMAGE_ID.fetch_add(1, Ordering::Relaxed),
+            fd: file.into(),
+            offset,
+            len,
+            bytes,
+        }))
+    }
+
+    /// Maps the image copy-on-write at `base + offset`.
+    ///
+    /// # Safety
+    ///
+    /// `[base + offset, base + offset + len)` must lie in a mapping the
+    /// caller owns, with nothing referring to its current contents.
+    pub unsafe fn map_at(&self, base: *mut u8) -> Result<()> {
+        // SAFETY: the caller owns the range; MAP_FIXED replaces it.
+        let r = unsafe {
+            libc::mmap(
+                base.add(self.offset).cast(),
+                self.len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_FIXED,
+                self.fd.as_raw_fd(),
+                0,
+            )
+        };
+        if r == libc::MAP_FAILED {
+            bail!(
+                "mapping the memory image failed: {}",
+                io::Error::last_os_error()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Where a memory's address space came from.
+pub enum Backing {
+    /// Its own mapping.
+    Owned(Mmap),
+    /// A slot of the engine's pool.
+    Pooled {
+        /// The pool.
+        pool: Arc<MemoryPool>,
+        /// The slot's index.
+        slot: usize,
+    },
+}
+
+/// The allocator of an engine.
+pub enum InstanceAllocator {
+    /// Map on demand.
+    OnDemand,
+    /// Pooled slots.
+    Pooling(Arc<MemoryPool>, InstanceLimit),
+}
+
+/// Counts live instances against the pool's limit.
+pub struct InstanceLimit {
+    live: AtomicUsize,
+    max: usize,
+}
+
+impl InstanceAllocator {
+    /// The allocator of `engine`, created on first use.
+    pub fn of(engine: &Engine) -> Result<&InstanceAllocator> {
+        let state = engine.runtime_state();
+        if let Some(s) = state.get() {
+            return Ok(s
+                .downcast_ref::<InstanceAllocator>()
+                .expect("the engine state is the allocator"));
+        }
+        let allocator = match engine.config().get_allocation_strategy() {
+            InstanceAllocationStrategy::OnDemand => InstanceAllocator::OnDemand,
+            InstanceAllocationStrategy::Pooling(p) => {
+                let pool = MemoryPool::new(p, engine.config())?;
+                InstanceAllocator::Pooling(
+                    Arc::new(pool),
+                    InstanceLimit {
+                        live: AtomicUsize::new(0),
+                        max: p.get_total_core_instances() as usize,
+                    },
+                )
+            }
+        };
+        // A racing thread may have set it first; either value is fine.
+        let _ = state.set(Box::new(allocator));
+        Ok(state
+            .get()
+            .and_then(|s| s.downcast_ref::<InstanceAllocator>())
+            .expect("just set"))
+    }
+
+    /// Counts one more live instance.
+    ///
+    /// # Errors
+    ///
+    /// The pool's instance limit is reached.
+    pub fn acquire_instance(&self) -> Result<()> {
+        if let InstanceAllocator::Pooling(_, limit) = self {
+            let prev = limit.live.fetch_add(1, Ordering::AcqRel);
+            if prev >= limit.max {
+                limit.live.fetch_sub(1, Ordering::AcqRel);
+                bail!(
+                    "maximum concurrent instance limit of {} reached for the pooling allocator",
+                    limit.max
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts one instance less.
+    pub fn release_instance(&self) {
+        if let InstanceAllocator::Pooling(_, limit) = self {
+            limit.live.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// A slot's state while it is free.
+struct FreeSlot {
+    index: usize,
+    /// Bytes readable and writable from the slot's base.
+    accessible: usize,
+    /// The image mapped in the slot, if any (its contents are reset to it).
+    image: Option<u64>,
+}
+
+/// Memory slots reserved once: `count` slots of `slot_size` bytes (the
+/// reservation plus the guard), each reset when freed.
+pub struct MemoryPool {
+    mapping: Mmap,
+    slot_size: usize,
+    slot_count: usize,
+    /// The most pages a pooled memory may have.
+    pub max_pages: u64,
+    keep_resident: usize,
+    free: Mutex<Vec<FreeSlot>>,
+}
+
+impl MemoryPool {
+    fn new(p: &PoolingAllocationConfig, config: &kiln_engine::Config) -> Result<MemoryPool> {
+        let page = mmap::page_size() as u64;
+        let reservation = config.get_memory_reservation().max(WASM_PAGE);
+        let slot_size = (reservation + config.get_memory_guard_size()).div_ceil(page) * page;
+        let count = p.get_total_memories() as usize;
+        let total = (slot_size as usize)
+            .checked_mul(count)
+            .filter(|t| *t < 1 << 46)
+            .ok_or_else(|| anyhow::anyhow!("the memory pool would exceed the address space"))?;
+        let mapping = Mmap::reserve(total)?;
+        let max_pages = (p.get_max_memory_size().min(reservation) / WASM_PAGE).min(65536);
+        let free = (0..count)
+            .rev()
+            .map(|index| FreeSlot {
+                index,
+                accessible: 0,
+                image: None,
+            })
+            .collect();
+        Ok(MemoryPool {
+            mapping,
+            slot_size: slot_size as usize,
+            slot_count: count,
+            max_pages,
+            keep_resident: p.get_linear_memory_keep_resident(),
+            free: Mutex::new(free),
+        })
+    }
+
+    fn base(&self, slot: usize) -> *mut u8 {
+        // SAFETY: slot indices are below the slot count, so the offset
+        // stays inside the mapping.
+        unsafe { self.mapping.as_ptr().add(slot * self.slot_size) }
+    }
+
+    /// Takes a slot for a memory of `length` bytes with `image`, preferring
+    /// one that already has the image mapped. Returns the slot, its base,
+    /// and whether the image is in place.
+    pub fn allocate(
+        self: &Arc<Self>,
+        length: usize,
+        image: Option<&MemoryImage>,
+    ) -> Result<(usize, *mut u8, bool)> {
+        let slot = {
+            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+            let wanted = image.map(|i| i.id);
+            let pos = free
+                .iter()
+                .rposition(|s| s.image == wanted)
+                .or_else(|| free.iter().rposition(|s| s.image.is_none()))
+                .or_else(|| free.len().checked_sub(1));
+            match pos {
+                Some(pos) => free.swap_remove(pos),
+                None => bail!(
+                    "all {} memory slots of the pooling allocator are in use",
+                    self.slot_count
+                ),
+            }
+        };
+        let base = self.base(slot.index);
+        let result = (|| -> Result<bool> {
+            let mut accessible = slot.accessible;
+            let mut has_image = image.is_some() && slot.image == image.map(|i| i.id);
+            if slot.image.is_some() && !has_image {
+                // Another module's image: replace it with zeroes.
+                // SAFETY: the slot is ours while we hold it.
+                unsafe { remap_anonymous(base, accessible)? };
+                accessible = 0;
+            }
+            if accessible < length {
+                // SAFETY: within the slot.
+                unsafe { protect(base.add(accessible), length - accessible, true)? };
+            } else if accessible > length {
+                // SAFETY: within the slot.
+                unsafe { protect(base.add(length), accessible - length, false)? };
+            }
+            if let (Some(image), false) = (image, has_image) {
+                // SAFETY: the image lies within `length` (checked when the
+                // image was built), inside the slot we hold.
+                unsafe { image.map_at(base)? };
+                has_image = true;
+            }
+            Ok(has_image)
+        })();
+        match result {
+            Ok(has_image) => Ok((slot.index, base, has_image)),
+            Err(e) => {
+                // Leave the slot clean: back to inaccessible zeroes.
+                // SAFETY: the slot is ours.
+                let _ = unsafe { remap_anonymous(base, self.slot_size) };
+                self.release_slot(FreeSlot {
+                    index: slot.index,
+                    accessible: 0,
+                    image: None,
+                });
+                Err(e)
+            }
+        }
+    }
+
+    fn release_slot(&self, slot: FreeSlot) {
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(slot);
+    }
+
+    /// Resets and frees slot `slot`, which has `accessible` bytes mapped
+    /// and `image` (if any) mapped over them.
+    pub fn deallocate(&self, slot: usize, accessible: usize, image: Option<&MemoryImage>) {
+        let base = self.base(slot);
+        let keep = self.keep_resident.min(accessible) / mmap::page_size() * mmap::page_size();
+        let mut ok = true;
+        if keep > 0 {
+            // SAFETY: the slot's first `accessible` bytes are mapped
+            // writable and no instance refers to them any more.
+            let mem = unsafe { std::slice::from_raw_parts_mut(base, keep) };
+            mem.fill(0);
+            if let Some(image) = image {
+                let start = image.offset.min(keep);
+                let end = (image.offset + image.len).min(keep);
+                if start < end {
+                    mem[start..end]
+                        .copy_from_slice(&image.bytes[start - image.offset..end - image.offset]);
+                }
+            }
+        }
+        if accessible > keep {
+            // SAFETY: within the slot; dropping private pages restores the
+            // image's (file-backed) or zero (anonymous) contents.
+            let r = unsafe {
+                libc::madvise(
+                    base.add(keep).cast(),
+                    accessible - keep,
+                    libc::MADV_DONTNEED,
+                )
+            };
+            ok = r == 0;
+        }
+        if !ok {
+            // Could not reset in place: start over with a fresh mapping.
+            // SAFETY: the slot is ours.
+            if unsafe { remap_anonymous(base, self.slot_size) }.is_ok() {
+                self.release_slot(FreeSlot {
+                    index: slot,
+                    accessible: 0,
+                    image: None,
+                });
+            }
+            // Otherwise the slot is leaked rather than reused dirty.
+            return;
+        }
+        self.release_slot(FreeSlot {
+            index: slot,
+            accessible,
+            image: image.map(|i| i.id),
+        });
+    }
+}
+
+/// Makes `[ptr, ptr + len)` readable and writable (`rw`) or inaccessible.
+///
+/// # Safety
+///
+/// The range must be inside a mapping the caller owns.
+unsafe fn protect(ptr: *mut u8, len: usize, rw: bool) -> Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let prot = if rw {
+        libc::PROT_READ | libc::PROT_WRITE
+    } else {
+        libc::PROT_NONE
+    };
+    // SAFETY: the caller owns the range.
+    if unsafe { libc::mprotect(ptr.cast(), len, prot) } != 0 {
+        bail!("mprotect failed: {}", io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Replaces `[ptr, ptr + len)` with fresh inaccessible anonymous memory.
+///
+/// # Safety
+///
+/// The range must be inside a mapping the caller owns, unused.
+unsafe fn remap_anonymous(ptr: *mut u8, len: usize) -> Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    // SAFETY: the caller owns the range; MAP_FIXED replaces it.
+    let r = unsafe {
+        libc::mmap(
+            ptr.cast(),
+            len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if r == libc::MAP_FAILED {
+        bail!("mmap failed: {}", io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Allocates a memory for `module`'s defined memory `index` from the
+/// engine's allocator; returns it and whether the module's data image is
+/// already in place (so the data segments need no copying).
+pub fn allocate_memory(
+    engine: &Engine,
+    module: &Module,
+    index: u32,
+) -> Result<(Box<LinearMemory>, bool)> {
+    let ty = module.info().memories[index as usize];
+    let image = if index == 0 {
+        MemoryImage::of(module)
+    } else {
+        None
+    };
+    match InstanceAllocator::of(engine)? {
+        InstanceAllocator::OnDemand => {
+            let mut memory = LinearMemory::new(ty, engine.config())?;
+            let mut mapped = false;
+            if let Some(image) = &image {
+                // SAFETY: the memory is fresh and its first `minimum` pages,
+                // which contain the image, are ours.
+                unsafe { image.map_at(memory.definition_base())? };
+                memory.set_image(image.clone());
+                mapped = true;
+            }
+            Ok((memory, mapped))
+        }
+        InstanceAllocator::Pooling(pool, _) => {
+            let memory = LinearMemory::new_pooled(ty, engine.config(), pool, image)?;
+            Ok(memory)
+        }
+    }
+}
