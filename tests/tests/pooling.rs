@@ -1,0 +1,180 @@
+//! Instance allocation: pooled memory slots are reset between instances,
+//! copy-on-write memory images give the same contents as copying, and
+//! exhausting the pool is an error.
+
+use kiln_runtime::*;
+
+const MODULE: &str = r#"(module
+  (memory (export "mem") 2)
+  (data (i32.const 100) "hello")
+  (data (i32.const 70000) "world")
+  (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+  (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+
+/// Segments at an offset from an imported global: no image, copied.
+const NO_IMAGE: &str = r#"(module
+  (import "env" "at" (global i32))
+  (memory (export "mem") 2)
+  (data (global.get 0) "hello")
+  (data (i32.const 70000) "world")
+  (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+  (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+
+fn pooling(f: impl FnOnce(&mut PoolingAllocationConfig)) -> Engine {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_memories(4).total_core_instances(4);
+    f(&mut pool);
+    let mut config = Config::new();
+    config.allocation_strategy(InstanceAllocationStrategy::pooling(pool));
+    Engine::new(&config).unwrap()
+}
+
+fn instantiate(engine: &Engine, wat: &str, store: &mut Store<()>) -> Result<Instance> {
+    let module = Module::new(engine, wat)?;
+    let mut linker = Linker::new(engine);
+    let at = Global::new(
+        &mut *store,
+        GlobalType::new(ValType::I32, Mutability::Const),
+        Val::I32(100),
+    )?;
+    linker.define(&*store, "env", "at", at)?;
+    linker.instantiate(store, &module)
+}
+
+/// Writes over the data and grows the memory, then checks that a fresh
+/// instance sees the original contents and size.
+fn check_reset(engine: &Engine, wat: &str) {
+    for round in 0..6 {
+        let mut store = Store::new(engine, ());
+        let instance = instantiate(engine, wat, &mut store).unwrap();
+        let peek = instance
+            .get_typed_func::<i32, i32>(&mut store, "peek")
+            .unwrap();
+        let poke = instance
+            .get_typed_func::<(i32, i32), ()>(&mut store, "poke")
+            .unwrap();
+        let grow = instance
+            .get_typed_func::<i32, i32>(&mut store, "grow")
+            .unwrap();
+        assert_eq!(
+            peek.call(&mut store, 100).unwrap(),
+            i32::from(b'h'),
+            "round {round}"
+        );
+        assert_eq!(peek.call(&mut store, 70000).unwrap(), i32::from(b'w'));
+        assert_eq!(peek.call(&mut store, 5000).unwrap(), 0, "round {round}");
+        assert_eq!(peek.call(&mut store, 131071).unwrap(), 0);
+        // Out of bounds past the initial size.
+        assert!(peek.call(&mut store, 131072).is_err());
+        poke.call(&mut store, (100, 1)).unwrap();
+        poke.call(&mut store, (5000, 2)).unwrap();
+        poke.call(&mut store, (131071, 3)).unwrap();
+        assert_eq!(grow.call(&mut store, 1).unwrap(), 2);
+        poke.call(&mut store, (131072 + 10, 4)).unwrap();
+        let mem = instance.get_memory(&mut store, "mem").unwrap();
+        assert_eq!(mem.data(&store)[100], 1);
+    }
+}
+
+#[test]
+fn pooled_slots_are_reset_with_and_without_images() {
+    let engine = pooling(|_| {});
+    check_reset(&engine, MODULE);
+    check_reset(&engine, NO_IMAGE);
+    // Alternating modules in the same slots.
+    check_reset(&engine, MODULE);
+}
+
+#[test]
+fn keep_resident_resets_by_copying() {
+    let engine = pooling(|p| {
+        p.linear_memory_keep_resident(80 * 1024);
+    });
+    check_reset(&engine, MODULE);
+    check_reset(&engine, NO_IMAGE);
+}
+
+#[test]
+fn on_demand_images_match_copying() {
+    let engine = Engine::default();
+    check_reset(&engine, MODULE);
+    check_reset(&engine, NO_IMAGE);
+}
+
+#[test]
+fn exhausting_the_pool_is_an_error() {
+    let engine = pooling(|p| {
+        p.max_memory_size(4 << 16);
+    });
+    let mut store = Store::new(&engine, ());
+    let module = Module::new(&engine, "(module (memory 1))").unwrap();
+    let mut instances = Vec::new();
+    for _ in 0..4 {
+        instances.push(Instance::new(&mut store, &module, &[]).unwrap());
+    }
+    let err = Instance::new(&mut store, &module, &[])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("limit") || err.contains("in use"), "{err}");
+    drop(store);
+    // Everything was returned: the pool serves again.
+    let mut store = Store::new(&engine, ());
+    for _ in 0..4 {
+        Instance::new(&mut store, &module, &[]).unwrap();
+    }
+    drop(store);
+    // A memory larger than a slot allows is refused, not crashed.
+    let mut store = Store::new(&engine, ());
+    let big = Module::new(&engine, "(module (memory 5))").unwrap();
+    let err = Instance::new(&mut store, &big, &[])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("exceeds"), "{err}");
+    // Growth stops at the slot limit.
+    let grower = Module::new(
+        &engine,
+        r#"(module (memory 1) (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#,
+    )
+    .unwrap();
+    let instance = Instance::new(&mut store, &grower, &[]).unwrap();
+    let grow = instance
+        .get_typed_func::<i32, i32>(&mut store, "grow")
+        .unwrap();
+    assert_eq!(grow.call(&mut store, 3).unwrap(), 1);
+    assert_eq!(grow.call(&mut store, 1).unwrap(), -1);
+}
+
+#[test]
+fn pooled_instances_on_two_threads() {
+    let engine = pooling(|p| {
+        p.total_memories(8).total_core_instances(8);
+    });
+    let module = Module::new(&engine, MODULE).unwrap();
+    let pre = Linker::<()>::new(&engine).instantiate_pre(&module).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..2 {
+            let pre = pre.clone();
+            let engine = engine.clone();
+            s.spawn(move || {
+                for i in 0..300 {
+                    let mut store = Store::new(&engine, ());
+                    let instance = pre.instantiate(&mut store).unwrap();
+                    let peek = instance
+                        .get_typed_func::<i32, i32>(&mut store, "peek")
+                        .unwrap();
+                    let poke = instance
+                        .get_typed_func::<(i32, i32), ()>(&mut store, "poke")
+                        .unwrap();
+                    assert_eq!(peek.call(&mut store, 101).unwrap(), i32::from(b'e'));
+                    assert_eq!(peek.call(&mut store, 200).unwrap(), 0);
+                    poke.call(&mut store, (200, t * 1000 + i)).unwrap();
+                    poke.call(&mut store, (101, 0)).unwrap();
+                }
+            });
+        }
+    });
+}
