@@ -98,7 +98,7 @@ mod kiln {
                     self.pre.instantiate(&mut store).expect("instantiates");
                     store
                 },
-                criterion::BatchSize::SmallInput,
+                criterion::BatchSize::NumIterations(200),
             );
         }
 
@@ -155,7 +155,7 @@ mod wasmtime_runner {
                     self.pre.instantiate(&mut store).expect("instantiates");
                     store
                 },
-                criterion::BatchSize::SmallInput,
+                criterion::BatchSize::NumIterations(200),
             );
         }
 
