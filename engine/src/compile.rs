@@ -5,6 +5,7 @@
 use crate::Engine;
 use crate::TrapCode;
 use crate::code::{CodeImage, CompiledCode, Reloc};
+use crate::config::Config;
 use crate::module_info::{FunctionInput, ModuleInfo};
 use crate::translate::{self, FuncEnv, MemoryStrategy, ir_type};
 use crate::types::FuncType;
@@ -14,8 +15,8 @@ use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, UserFuncName, types
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{Context, FinalizedRelocTarget};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{LazyLock, Mutex};
 use wasmparser::FuncValidatorAllocations;
 
 /// Per-thread reusable compilation state.
@@ -24,6 +25,11 @@ struct Worker {
     builder: FunctionBuilderContext,
     validator: FuncValidatorAllocations,
 }
+
+/// `KILN_DEBUG_CLIF` set: print each function's Cranelift IR to stderr.
+static DEBUG_CLIF: LazyLock<bool> = LazyLock::new(|| std::env::var_os("KILN_DEBUG_CLIF").is_some());
+/// `KILN_DEBUG_ASM` set: print each function's machine code to stderr.
+static DEBUG_ASM: LazyLock<bool> = LazyLock::new(|| std::env::var_os("KILN_DEBUG_ASM").is_some());
 
 impl Worker {
     fn new() -> Worker {
@@ -37,8 +43,7 @@ impl Worker {
     /// Runs Cranelift on `self.ctx.func` and extracts the code.
     fn finish(&mut self, isa: &dyn TargetIsa, index_base: u32) -> Result<CompiledCode> {
         let mut plane = Default::default();
-        self.ctx
-            .set_disasm(std::env::var_os("KILN_DEBUG_ASM").is_some());
+        self.ctx.set_disasm(*DEBUG_ASM);
         self.ctx
             .compile(isa, &mut plane)
             .map_err(|e| anyhow!("compilation failed: {:?}", e.inner))?;
@@ -99,10 +104,6 @@ pub(crate) fn compile(
 ) -> Result<CodeImage> {
     let isa = engine.isa();
     let config = engine.config();
-    let strategy = MemoryStrategy {
-        reservation: config.memory_reservation,
-        guard_size: config.memory_guard_size,
-    };
     let n = inputs.len();
     let next = AtomicUsize::new(0);
     let inputs: Vec<Mutex<Option<FunctionInput<'_>>>> =
@@ -118,16 +119,7 @@ pub(crate) fn compile(
             }
             let input = inputs[i].lock().unwrap().take().expect("taken once");
             let index = info.num_imported_funcs + i as u32;
-            let result = compile_function(
-                &mut worker,
-                isa,
-                info,
-                offsets,
-                strategy,
-                index,
-                input,
-                (config.consume_fuel, config.epoch_interruption),
-            );
+            let result = compile_function(&mut worker, isa, config, info, offsets, index, input);
             *results[i].lock().unwrap() = Some(result);
         }
     };
@@ -166,19 +158,14 @@ pub(crate) fn compile(
     CodeImage::new(funcs, array, host)
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site, all inputs distinct"
-)]
 fn compile_function(
     worker: &mut Worker,
     isa: &dyn TargetIsa,
+    config: &Config,
     info: &ModuleInfo,
     offsets: &VMOffsets,
-    memory: MemoryStrategy,
     index: u32,
     input: FunctionInput<'_>,
-    (consume_fuel, epoch_interruption): (bool, bool),
 ) -> Result<CompiledCode> {
     let allocs = std::mem::take(&mut worker.validator);
     let mut validator = input.validator.into_validator(allocs);
@@ -193,15 +180,18 @@ fn compile_function(
     let mut env = FuncEnv {
         info,
         offsets,
-        memory,
+        memory: MemoryStrategy {
+            reservation: config.memory_reservation,
+            guard_size: config.memory_guard_size,
+        },
         host_call_conv: isa.default_call_conv(),
         vmctx: ir::Value::from_u32(0),
-        fuel: consume_fuel,
-        epoch: epoch_interruption,
+        fuel: config.consume_fuel,
+        epoch: config.epoch_interruption,
     };
     translate::translate_function(&mut env, &mut b, index, &input.body)?;
     b.finalize(isa.frontend_config());
-    if std::env::var_os("KILN_DEBUG_CLIF").is_some() {
+    if *DEBUG_CLIF {
         eprintln!("{}", worker.ctx.func.display());
     }
     // Calls name functions by their index in the whole function space;

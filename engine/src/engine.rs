@@ -113,8 +113,12 @@ impl Engine {
     /// The engine-wide id of a function type: equal types, equal ids.
     pub fn type_id(&self, ty: &FuncType) -> u32 {
         let mut types = self.inner.types.lock().unwrap();
-        let next = types.len() as u32;
-        *types.entry(ty.clone()).or_insert(next)
+        if let Some(&id) = types.get(ty) {
+            return id;
+        }
+        let id = types.len() as u32;
+        types.insert(ty.clone(), id);
+        id
     }
 
     /// A wasm-to-host trampoline for type `ty`, for host functions called

@@ -66,14 +66,8 @@ impl Extern {
         match self {
             Extern::Func(f) => ExternType::Func(f.ty_opaque(store)),
             Extern::Global(g) => ExternType::Global(g.ty_opaque(store)),
-            Extern::Memory(m) => {
-                store.check(m.store);
-                ExternType::Memory(store.memories[m.index as usize].ty())
-            }
-            Extern::Table(t) => {
-                store.check(t.store);
-                ExternType::Table(store.tables[t.index as usize].ty())
-            }
+            Extern::Memory(m) => ExternType::Memory(m.get(store).ty()),
+            Extern::Table(t) => ExternType::Table(t.data(store).ty()),
         }
     }
 
@@ -236,7 +230,7 @@ impl Memory {
     /// The type exceeds the engine's limits, or address space is exhausted.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let store = &mut store.as_context_mut().0.opaque;
-        let memory = LinearMemory::new(ty, store.engine.config())?;
+        let memory = LinearMemory::new(ty, store.engine.config(), None)?;
         store.memories.push(memory);
         Ok(Memory {
             store: store.id,

@@ -12,7 +12,6 @@ use crate::values::Val;
 use crate::vm::traphandlers::{self, CodeLookup, TrapReason};
 use crate::vm::{HOST_MAGIC, VMFuncImport, VMFuncRef, VMHostFuncHeader, ValRaw};
 use anyhow::{Result, bail};
-use kiln_engine::vm_layout::VMOffsets;
 use kiln_engine::{FuncType, ValType};
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -118,11 +117,7 @@ unsafe extern "C" fn host_array_call<T>(
         // The store is exclusively lent to the running wasm, which lends
         // it on to the host function for the duration of the call.
         let (store, instance) = unsafe {
-            let store_ctx: *mut crate::vm::VMStoreContext = caller_vmctx
-                .add(VMOffsets::STORE_CTX as usize)
-                .cast::<*mut crate::vm::VMStoreContext>()
-                .read();
-            let store = (*store_ctx).store.cast::<StoreInner<T>>();
+            let store = crate::vm::store_of(caller_vmctx).cast::<StoreInner<T>>();
             (&mut *store, crate::vm::instance_index(caller_vmctx) as u32)
         };
         let caller = Caller {
@@ -221,7 +216,6 @@ impl Func {
             .host_func_info
             .push(crate::store::HostFuncInfo {
                 ty,
-                ctx,
                 func_ref: Box::new(VMFuncRef {
                     wasm_call: std::ptr::null(),
                     vmctx: ctx,
@@ -328,7 +322,7 @@ impl Func {
         match self.kind {
             FuncKind::Host(i) => VMFuncImport {
                 wasm_call: host_trampoline,
-                vmctx: store.host_func_info[i as usize].ctx,
+                vmctx: store.host_func_info[i as usize].func_ref.vmctx,
             },
             FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
                 let inst = &store.instances[instance as usize];
@@ -657,6 +651,22 @@ pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
     fn into_func(self) -> (FuncType, Box<HostFn<T>>);
 }
 
+/// The host function that calls `call` with the caller and the argument
+/// slots and stores its results back into the slots.
+fn host_fn_of<T, P: WasmList, R: WasmRet>(
+    call: impl Fn(Caller<'_, T>, &[ValRaw]) -> R + Send + Sync + 'static,
+) -> (FuncType, Box<HostFn<T>>) {
+    let mut params = Vec::new();
+    P::push_types(&mut params);
+    let mut results = Vec::new();
+    R::Values::push_types(&mut results);
+    let raw = move |caller: Caller<'_, T>, values: &mut [ValRaw]| -> Result<()> {
+        call(caller, values).into_result()?.store(values);
+        Ok(())
+    };
+    (FuncType::new(params, results), Box::new(raw))
+}
+
 macro_rules! into_func {
     ($($a:ident $i:tt),*) => {
         impl<T, F, R, $($a: WasmTy),*> IntoFunc<T, ($($a,)*), R> for F
@@ -665,17 +675,11 @@ macro_rules! into_func {
             R: WasmRet,
         {
             fn into_func(self) -> (FuncType, Box<HostFn<T>>) {
-                let mut params = Vec::new();
-                <($($a,)*) as WasmList>::push_types(&mut params);
-                let mut results = Vec::new();
-                R::Values::push_types(&mut results);
                 #[allow(unused_variables)]
-                let raw = move |_caller: Caller<'_, T>, values: &mut [ValRaw]| -> Result<()> {
-                    let r = self($($a::from_raw(values[$i])),*).into_result()?;
-                    r.store(values);
-                    Ok(())
+                let call = move |_: Caller<'_, T>, values: &[ValRaw]| {
+                    self($($a::from_raw(values[$i])),*)
                 };
-                (FuncType::new(params, results), Box::new(raw))
+                host_fn_of::<T, ($($a,)*), R>(call)
             }
         }
 
@@ -685,17 +689,11 @@ macro_rules! into_func {
             R: WasmRet,
         {
             fn into_func(self) -> (FuncType, Box<HostFn<T>>) {
-                let mut params = Vec::new();
-                <($($a,)*) as WasmList>::push_types(&mut params);
-                let mut results = Vec::new();
-                R::Values::push_types(&mut results);
                 #[allow(unused_variables)]
-                let raw = move |caller: Caller<'_, T>, values: &mut [ValRaw]| -> Result<()> {
-                    let r = self(caller, $($a::from_raw(values[$i])),*).into_result()?;
-                    r.store(values);
-                    Ok(())
+                let call = move |caller: Caller<'_, T>, values: &[ValRaw]| {
+                    self(caller, $($a::from_raw(values[$i])),*)
                 };
-                (FuncType::new(params, results), Box::new(raw))
+                host_fn_of::<T, ($($a,)*), R>(call)
             }
         }
     };

@@ -6,6 +6,7 @@ use crate::externals::{Extern, Global, GlobalKind, Memory, Table};
 use crate::func::{Func, FuncKind, TypedFunc, WasmParams, WasmResults};
 use crate::store::{AsContextMut, StoreOpaque};
 use crate::trap::Trap;
+use crate::vm::alloc::InstanceAllocator;
 use crate::vm::table::TableData;
 use crate::vm::{VMContextBox, VMFuncRef, VMGlobalDefinition, ValRaw};
 use anyhow::{Result, anyhow, bail};
@@ -38,52 +39,39 @@ pub(crate) struct InstanceData {
     /// What the instance's imports point into that the store does not own
     /// (the host functions of the `InstancePre` it came from).
     pub _keepalive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
-    /// Counts the instance against the allocator's limit while it lives.
-    pub _counted: CountedInstance,
 }
 
-/// One live instance for the engine's allocator; released on drop.
-pub(crate) struct CountedInstance(Engine);
-
-impl Drop for CountedInstance {
+impl Drop for InstanceData {
     fn drop(&mut self) {
-        if let Ok(allocator) = crate::vm::alloc::InstanceAllocator::of(&self.0) {
+        // Every instance in a store was counted by the engine's allocator.
+        if let Ok(allocator) = InstanceAllocator::of(self.module.engine()) {
             allocator.release_instance();
         }
     }
 }
 
 /// One resolved, type-checked import.
-pub(crate) enum Import<'a> {
+#[derive(Clone, Copy)]
+pub(crate) enum Import {
     /// An item of the store.
-    Extern(&'a Extern),
+    Extern(Extern),
     /// A store-independent host function: its context pointer.
     HostFunc(*mut u8),
 }
 
+// SAFETY: a `HostFunc` context is an immutable `HostFunc<T>`, whose closure
+// is `Send + Sync`; the pointer is only dereferenced by compiled code of a
+// store that keeps the function alive.
+unsafe impl Send for Import {}
+// SAFETY: as above; an `Import` is only read.
+unsafe impl Sync for Import {}
+
 impl InstanceData {
     /// The raw reference an element-segment item evaluates to.
     pub fn elem_item(&self, item: ConstExpr) -> usize {
-        match item {
-            ConstExpr::RefFunc(i) => {
-                let off = self
-                    .module
-                    .offsets()
-                    .func_ref(i)
-                    .expect("element segment functions escape");
-                self.vmctx.as_ptr() as usize + off as usize
-            }
-            ConstExpr::GlobalGet(i) => {
-                // SAFETY: constant expressions read imported globals, whose
-                // definition pointers are written at instantiation.
-                unsafe {
-                    let def: *const VMGlobalDefinition =
-                        self.vmctx.read(self.module.offsets().imported_global(i));
-                    (*def).0.get_u64() as usize
-                }
-            }
-            _ => 0,
-        }
+        eval_const(&self.vmctx, &self.module, item)
+            .expect("element items are references")
+            .get_u64() as usize
     }
 }
 
@@ -129,7 +117,7 @@ impl Instance {
                 &info.entity_type(import.index),
                 &ext.ty_opaque(opaque),
             )?;
-            resolved.push(Import::Extern(ext));
+            resolved.push(Import::Extern(*ext));
         }
         Instance::new_resolved(store, module, &resolved, None)
     }
@@ -139,7 +127,7 @@ impl Instance {
     pub(crate) fn new_resolved<T>(
         store: &mut crate::store::StoreInner<T>,
         module: &Module,
-        imports: &[Import<'_>],
+        imports: &[Import],
         keepalive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
     ) -> Result<Instance> {
         let instance = instantiate(&mut store.opaque, module, imports, keepalive)?;
@@ -304,7 +292,7 @@ pub(crate) fn check_import_type(
 fn instantiate(
     store: &mut StoreOpaque,
     module: &Module,
-    imports: &[Import<'_>],
+    imports: &[Import],
     keepalive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
 ) -> Result<Instance> {
     let info = module.info();
@@ -367,13 +355,11 @@ fn instantiate(
         }
     }
 
-    let allocator = crate::vm::alloc::InstanceAllocator::of(&store.engine)?;
-    allocator.acquire_instance()?;
-    let counted = CountedInstance(store.engine.clone());
+    let allocator = InstanceAllocator::of(&store.engine)?;
     let mut image_mapped = false;
     for i in info.num_imported_memories..info.memories.len() as u32 {
-        let (mut memory, mapped) = crate::vm::alloc::allocate_memory(&store.engine, module, i)?;
-        image_mapped |= mapped;
+        let mut memory = allocator.allocate_memory(module, i)?;
+        image_mapped |= memory.has_image();
         // SAFETY: `memory(i)` is a pointer field; the memory is boxed, so
         // the definition stays put when the box moves into the store.
         unsafe { vmctx.write(offsets.memory(i), memory.definition()) };
@@ -422,12 +408,15 @@ fn instantiate(
         let init = info.globals[i as usize]
             .init
             .expect("defined globals have initializers");
-        let value = eval_const(store, &vmctx, module, init)?;
+        let value = eval_const(&vmctx, module, init)?;
         let def = offsets.defined_global(i - info.num_imported_globals);
         // SAFETY: `defined_global` is a `VMGlobalDefinition` field.
         unsafe { vmctx.write(def, VMGlobalDefinition(value)) };
     }
 
+    // Counted last, so that every earlier failure needs no release; the
+    // instance's drop releases it.
+    allocator.acquire_instance()?;
     store.register_module(module);
     store.instances.push(InstanceData {
         module: module.clone(),
@@ -439,67 +428,60 @@ fn instantiate(
         dropped_elems: vec![false; info.elems.len()],
         dropped_data: vec![false; info.data.len()],
         _keepalive: keepalive,
-        _counted: counted,
     });
     let instance = Instance {
         store: store.id,
         index: index as u32,
     };
 
+    let StoreOpaque {
+        instances,
+        tables: store_tables,
+        memories: store_memories,
+        ..
+    } = store;
+    let data = instances.last_mut().expect("just pushed");
     for (i, seg) in info.elems.iter().enumerate() {
-        let data = &store.instances[instance.index as usize];
         let (table_index, offset) = match seg.mode {
             SegmentMode::Active { index, offset } => (index, offset),
             SegmentMode::Declared => {
-                store.instances[instance.index as usize].dropped_elems[i] = true;
+                data.dropped_elems[i] = true;
                 continue;
             }
             SegmentMode::Passive => continue,
         };
-        let at = eval_const(store, &data.vmctx, module, offset)?.get_u32() as usize;
-        let items: Vec<usize> = seg.items.iter().map(|item| data.elem_item(*item)).collect();
-        let table = &mut store.tables[data.tables[table_index as usize] as usize];
-        let elements = table.elements_mut();
-        match at
-            .checked_add(items.len())
-            .filter(|end| *end <= elements.len())
-        {
-            Some(end) => elements[at..end].copy_from_slice(&items),
-            None => return Err(Trap::new(TrapCode::TableOutOfBounds).into()),
+        let at = eval_const(&data.vmctx, module, offset)?.get_u32() as usize;
+        let table = &mut store_tables[data.tables[table_index as usize] as usize];
+        let Some(dest) = table.elements_mut().get_mut(at..at + seg.items.len()) else {
+            return Err(Trap::new(TrapCode::TableOutOfBounds).into());
+        };
+        for (slot, item) in dest.iter_mut().zip(&seg.items) {
+            *slot = data.elem_item(*item);
         }
-        store.instances[instance.index as usize].dropped_elems[i] = true;
+        data.dropped_elems[i] = true;
     }
 
     for (i, seg) in info.data.iter().enumerate() {
         let SegmentMode::Active { index, offset } = seg.mode else {
             continue;
         };
-        if image_mapped {
-            // Every active segment is in the memory image, already mapped.
-            store.instances[instance.index as usize].dropped_data[i] = true;
-            continue;
+        // With the memory image mapped, every active segment is in place.
+        if !image_mapped {
+            let at = eval_const(&data.vmctx, module, offset)?.get_u32() as usize;
+            let memory = &mut store_memories[data.memories[index as usize] as usize];
+            let bytes = module.data_segment(i);
+            let Some(dest) = memory.data_mut().get_mut(at..at + bytes.len()) else {
+                return Err(Trap::new(TrapCode::MemoryOutOfBounds).into());
+            };
+            dest.copy_from_slice(bytes);
         }
-        let data = &store.instances[instance.index as usize];
-        let at = eval_const(store, &data.vmctx, module, offset)?.get_u32() as usize;
-        let memory = &mut store.memories[data.memories[index as usize] as usize];
-        let bytes = module.data_segment(i);
-        let dest = memory.data_mut();
-        match at.checked_add(bytes.len()).filter(|end| *end <= dest.len()) {
-            Some(end) => dest[at..end].copy_from_slice(bytes),
-            None => return Err(Trap::new(TrapCode::MemoryOutOfBounds).into()),
-        }
-        store.instances[instance.index as usize].dropped_data[i] = true;
+        data.dropped_data[i] = true;
     }
     Ok(instance)
 }
 
 /// Evaluates a constant expression in the context of a new instance.
-fn eval_const(
-    store: &StoreOpaque,
-    vmctx: &VMContextBox,
-    module: &Module,
-    expr: ConstExpr,
-) -> Result<ValRaw> {
+fn eval_const(vmctx: &VMContextBox, module: &Module, expr: ConstExpr) -> Result<ValRaw> {
     Ok(match expr {
         ConstExpr::I32(v) => ValRaw::from_u32(v as u32),
         ConstExpr::I64(v) => ValRaw::from_u64(v as u64),
@@ -514,7 +496,6 @@ fn eval_const(
             ValRaw::from_u64(vmctx.as_ptr() as u64 + u64::from(off))
         }
         ConstExpr::GlobalGet(i) => {
-            let _ = store;
             // SAFETY: constant expressions may only read imported globals,
             // whose definition pointers were written above.
             unsafe {

@@ -244,10 +244,18 @@ impl<T: 'static> Linker<T> {
             }
             defs.push(def.clone());
         }
+        let imports = defs
+            .iter()
+            .map(|d| match d {
+                Definition::HostFunc(f) => Import::HostFunc(f.ctx()),
+                Definition::Extern(e, _) => Import::Extern(*e),
+            })
+            .collect();
         Ok(InstancePre {
             inner: Arc::new(PreInner {
                 module: module.clone(),
-                defs,
+                _defs: defs,
+                imports,
                 store_bound,
             }),
         })
@@ -270,7 +278,10 @@ impl<T: 'static> Linker<T> {
 /// The shared part of an [`InstancePre`].
 struct PreInner<T> {
     module: Module,
-    defs: Vec<Definition<T>>,
+    /// Keeps the host functions `imports` points to alive.
+    _defs: Vec<Definition<T>>,
+    /// What each import resolves to, ready for instantiation.
+    imports: Box<[Import]>,
     /// The store every store-bound definition belongs to, if any.
     store_bound: Option<u64>,
 }
@@ -316,18 +327,14 @@ impl<T: 'static> InstancePre<T> {
         {
             bail!("this `InstancePre` uses items of another store");
         }
-        let imports: Vec<Import<'_>> = inner
-            .defs
+        let has_host_funcs = inner
+            .imports
             .iter()
-            .map(|d| match d {
-                Definition::HostFunc(f) => Import::HostFunc(f.ctx()),
-                Definition::Extern(e, _) => Import::Extern(e),
-            })
-            .collect();
-        let keepalive = (!imports.is_empty()).then(|| {
+            .any(|i| matches!(i, Import::HostFunc(_)));
+        let keepalive = has_host_funcs.then(|| {
             let arc: Arc<dyn std::any::Any + Send + Sync> = self.inner.clone();
             arc
         });
-        Instance::new_resolved(store, &inner.module, &imports, keepalive)
+        Instance::new_resolved(store, &inner.module, &inner.imports, keepalive)
     }
 }

@@ -41,9 +41,8 @@ pub(crate) struct HostGlobal {
 /// What the non-generic part of a store knows of a host function.
 pub(crate) struct HostFuncInfo {
     pub ty: kiln_engine::FuncType,
-    /// The function's context (its "vmctx").
-    pub ctx: *mut u8,
-    /// Its `funcref`; `wasm_call` is filled when first needed.
+    /// Its `funcref` (`vmctx` is the function's context); `wasm_call` is
+    /// filled when first needed.
     pub func_ref: Box<crate::vm::VMFuncRef>,
 }
 

@@ -102,9 +102,9 @@ impl FuncEnv<'_> {
     }
 
     /// Address of memory `index`'s `VMMemoryDefinition`.
-    pub fn memory_def(&self, b: &mut FunctionBuilder<'_>, index: u32) -> (Value, i32) {
+    pub fn memory_def(&self, b: &mut FunctionBuilder<'_>, index: u32) -> Value {
         let off = self.offsets.memory(index) as i32;
-        (b.ins().load(types::I64, readonly(), self.vmctx, off), 0)
+        b.ins().load(types::I64, readonly(), self.vmctx, off)
     }
 
     /// Address of table `index`'s `VMTableDefinition`.
@@ -204,12 +204,12 @@ impl FuncEnv<'_> {
 
     /// The current length of memory `index` in bytes.
     pub fn memory_length(&self, b: &mut FunctionBuilder<'_>, index: u32) -> Value {
-        let (def, off) = self.memory_def(b, index);
+        let def = self.memory_def(b, index);
         b.ins().load(
             types::I64,
             MemFlagsData::trusted(),
             def,
-            off + memory_def::LENGTH as i32,
+            memory_def::LENGTH as i32,
         )
     }
 
@@ -225,15 +225,12 @@ impl FuncEnv<'_> {
         offset: u64,
         access_size: u32,
     ) -> (Value, i32) {
-        let (def, def_off) = self.memory_def(b, index);
+        let def = self.memory_def(b, index);
         // The base of a memory never moves: memories reserve their maximum
         // address space up front.
-        let base = b.ins().load(
-            types::I64,
-            readonly(),
-            def,
-            def_off + memory_def::BASE as i32,
-        );
+        let base = b
+            .ins()
+            .load(types::I64, readonly(), def, memory_def::BASE as i32);
         let is64 = self.info.memories[index as usize].is_64();
         let index_val = if is64 {
             addr
@@ -248,7 +245,7 @@ impl FuncEnv<'_> {
                 types::I64,
                 MemFlagsData::trusted(),
                 def,
-                def_off + memory_def::LENGTH as i32,
+                memory_def::LENGTH as i32,
             );
             let oob = if is64 {
                 // index + end may overflow 64 bits: check with overflow.

@@ -827,7 +827,7 @@ impl Translator<'_, '_, '_> {
                 let len = self.pop();
                 let value = self.pop();
                 let dst = self.pop();
-                let (def, _) = self.env.memory_def(self.b, mem);
+                let def = self.env.memory_def(self.b, mem);
                 self.checked_builtin(
                     vm_layout::builtins::MEMORY_FILL,
                     &[types::I64, types::I32, types::I32, types::I32],
@@ -839,8 +839,8 @@ impl Translator<'_, '_, '_> {
                 let len = self.pop();
                 let src = self.pop();
                 let dst = self.pop();
-                let (dst_def, _) = self.env.memory_def(self.b, dst_mem);
-                let (src_def, _) = self.env.memory_def(self.b, src_mem);
+                let dst_def = self.env.memory_def(self.b, dst_mem);
+                let src_def = self.env.memory_def(self.b, src_mem);
                 self.checked_builtin(
                     vm_layout::builtins::MEMORY_COPY,
                     &[types::I64, types::I64, types::I32, types::I32, types::I32],
@@ -852,7 +852,7 @@ impl Translator<'_, '_, '_> {
                 let len = self.pop();
                 let src = self.pop();
                 let dst = self.pop();
-                let (def, _) = self.env.memory_def(self.b, mem);
+                let def = self.env.memory_def(self.b, mem);
                 let data = self.b.ins().iconst(types::I32, i64::from(data_index));
                 self.checked_builtin(
                     vm_layout::builtins::MEMORY_INIT,
@@ -1067,7 +1067,7 @@ impl Translator<'_, '_, '_> {
             }
             O::MemoryGrow { mem } => {
                 let delta = self.pop();
-                let (def, _) = self.env.memory_def(self.b, mem);
+                let def = self.env.memory_def(self.b, mem);
                 let r = self.env.call_builtin(
                     self.b,
                     vm_layout::builtins::MEMORY_GROW,

@@ -172,33 +172,51 @@ pub struct InstanceLimit {
 }
 
 impl InstanceAllocator {
-    /// The allocator of `engine`, created on first use.
+    /// The allocator of `engine`, created on first use (a failure to
+    /// reserve the pool is remembered, as retrying cannot help).
     pub fn of(engine: &Engine) -> Result<&InstanceAllocator> {
-        let state = engine.runtime_state();
-        if let Some(s) = state.get() {
-            return Ok(s
-                .downcast_ref::<InstanceAllocator>()
-                .expect("the engine state is the allocator"));
-        }
-        let allocator = match engine.config().get_allocation_strategy() {
+        let state = engine.runtime_state().get_or_init(|| {
+            let allocator = InstanceAllocator::new(engine).map_err(|e| format!("{e:#}"));
+            Box::new(allocator)
+        });
+        state
+            .downcast_ref::<Result<InstanceAllocator, String>>()
+            .expect("the engine state is the allocator")
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    fn new(engine: &Engine) -> Result<InstanceAllocator> {
+        Ok(match engine.config().get_allocation_strategy() {
             InstanceAllocationStrategy::OnDemand => InstanceAllocator::OnDemand,
-            InstanceAllocationStrategy::Pooling(p) => {
-                let pool = MemoryPool::new(p, engine.config())?;
-                InstanceAllocator::Pooling(
-                    Arc::new(pool),
-                    InstanceLimit {
-                        live: AtomicUsize::new(0),
-                        max: p.get_total_core_instances() as usize,
-                    },
-                )
-            }
+            InstanceAllocationStrategy::Pooling(p) => InstanceAllocator::Pooling(
+                Arc::new(MemoryPool::new(p, engine.config())?),
+                InstanceLimit {
+                    live: AtomicUsize::new(0),
+                    max: p.get_total_core_instances() as usize,
+                },
+            ),
+        })
+    }
+
+    /// Allocates a memory for `module`'s defined memory `index`, with the
+    /// module's data image in place when it has one (see
+    /// [`LinearMemory::has_image`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`LinearMemory::new`] and [`LinearMemory::new_pooled`].
+    pub fn allocate_memory(&self, module: &Module, index: u32) -> Result<Box<LinearMemory>> {
+        let ty = module.info().memories[index as usize];
+        let image = if index == 0 {
+            MemoryImage::of(module)
+        } else {
+            None
         };
-        // A racing thread may have set it first; either value is fine.
-        let _ = state.set(Box::new(allocator));
-        Ok(state
-            .get()
-            .and_then(|s| s.downcast_ref::<InstanceAllocator>())
-            .expect("just set"))
+        match self {
+            InstanceAllocator::OnDemand => LinearMemory::new(ty, module.engine().config(), image),
+            InstanceAllocator::Pooling(pool, _) => LinearMemory::new_pooled(ty, pool, image),
+        }
     }
 
     /// Counts one more live instance.
@@ -285,17 +303,17 @@ impl MemoryPool {
         unsafe { self.mapping.as_ptr().add(slot * self.slot_size) }
     }
 
-    /// Takes a slot for a memory of `length` bytes with `image`, preferring
-    /// one that already has the image mapped. Returns the slot, its base,
-    /// and whether the image is in place.
+    /// Takes a slot for a memory of `length` bytes with `image` in place,
+    /// preferring one that already has the image mapped. Returns the slot
+    /// and its base.
     pub fn allocate(
         self: &Arc<Self>,
         length: usize,
         image: Option<&MemoryImage>,
-    ) -> Result<(usize, *mut u8, bool)> {
+    ) -> Result<(usize, *mut u8)> {
+        let wanted = image.map(|i| i.id);
         let slot = {
             let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-            let wanted = image.map(|i| i.id);
             let pos = free
                 .iter()
                 .rposition(|s| s.image == wanted)
@@ -310,44 +328,41 @@ impl MemoryPool {
             }
         };
         let base = self.base(slot.index);
-        let result = (|| -> Result<bool> {
-            let mut accessible = slot.accessible;
-            let mut has_image = image.is_some() && slot.image == image.map(|i| i.id);
-            if slot.image.is_some() && !has_image {
-                // Another module's image: replace it with zeroes.
-                // SAFETY: the slot is ours while we hold it.
-                unsafe { remap_anonymous(base, accessible)? };
-                accessible = 0;
-            }
-            if accessible < length {
-                // SAFETY: within the slot.
-                unsafe { protect(base.add(accessible), length - accessible, true)? };
-            } else if accessible > length {
-                // SAFETY: within the slot.
-                unsafe { protect(base.add(length), accessible - length, false)? };
-            }
-            if let (Some(image), false) = (image, has_image) {
-                // SAFETY: the image lies within `length` (checked when the
-                // image was built), inside the slot we hold.
-                unsafe { image.map_at(base)? };
-                has_image = true;
-            }
-            Ok(has_image)
-        })();
-        match result {
-            Ok(has_image) => Ok((slot.index, base, has_image)),
-            Err(e) => {
-                // Leave the slot clean: back to inaccessible zeroes.
-                // SAFETY: the slot is ours.
-                let _ = unsafe { remap_anonymous(base, self.slot_size) };
-                self.release_slot(FreeSlot {
-                    index: slot.index,
-                    accessible: 0,
-                    image: None,
-                });
-                Err(e)
-            }
+        // SAFETY: the slot is ours while we hold it, every range below lies
+        // within it, and the image fits in `length` (checked when the image
+        // was built).
+        let prepared = unsafe {
+            (|| -> Result<()> {
+                let mut accessible = slot.accessible;
+                let image_in_place = slot.image.is_some() && slot.image == wanted;
+                if slot.image.is_some() && !image_in_place {
+                    // Another module's image: replace it with zeroes.
+                    remap_anonymous(base, accessible)?;
+                    accessible = 0;
+                }
+                if accessible < length {
+                    protect(base.add(accessible), length - accessible, true)?;
+                } else {
+                    protect(base.add(length), accessible - length, false)?;
+                }
+                match image {
+                    Some(image) if !image_in_place => image.map_at(base),
+                    _ => Ok(()),
+                }
+            })()
+        };
+        if let Err(e) = prepared {
+            // Leave the slot clean: back to inaccessible zeroes.
+            // SAFETY: the slot is ours.
+            let _ = unsafe { remap_anonymous(base, self.slot_size) };
+            self.release_slot(FreeSlot {
+                index: slot.index,
+                accessible: 0,
+                image: None,
+            });
+            return Err(e);
         }
+        Ok((slot.index, base))
     }
 
     fn release_slot(&self, slot: FreeSlot) {
@@ -362,7 +377,6 @@ impl MemoryPool {
     pub fn deallocate(&self, slot: usize, accessible: usize, image: Option<&MemoryImage>) {
         let base = self.base(slot);
         let keep = self.keep_resident.min(accessible) / mmap::page_size() * mmap::page_size();
-        let mut ok = true;
         if keep > 0 {
             // SAFETY: the slot's first `accessible` bytes are mapped
             // writable and no instance refers to them any more.
@@ -377,36 +391,36 @@ impl MemoryPool {
                 }
             }
         }
-        if accessible > keep {
-            // SAFETY: within the slot; dropping private pages restores the
-            // image's (file-backed) or zero (anonymous) contents.
-            let r = unsafe {
+        // SAFETY: within the slot; dropping private pages restores the
+        // image's (file-backed) or zero (anonymous) contents.
+        let reset = accessible <= keep
+            || unsafe {
                 libc::madvise(
                     base.add(keep).cast(),
                     accessible - keep,
                     libc::MADV_DONTNEED,
                 )
-            };
-            ok = r == 0;
-        }
-        if !ok {
-            // Could not reset in place: start over with a fresh mapping.
-            // SAFETY: the slot is ours.
-            if unsafe { remap_anonymous(base, self.slot_size) }.is_ok() {
-                self.release_slot(FreeSlot {
-                    index: slot,
-                    accessible: 0,
-                    image: None,
-                });
+            } == 0;
+        let slot = if reset {
+            FreeSlot {
+                index: slot,
+                accessible,
+                image: image.map(|i| i.id),
             }
-            // Otherwise the slot is leaked rather than reused dirty.
-            return;
-        }
-        self.release_slot(FreeSlot {
-            index: slot,
-            accessible,
-            image: image.map(|i| i.id),
-        });
+        } else {
+            // Could not reset in place: start over with a fresh mapping, or
+            // leak the slot rather than reuse it dirty.
+            // SAFETY: the slot is ours.
+            if unsafe { remap_anonymous(base, self.slot_size) }.is_err() {
+                return;
+            }
+            FreeSlot {
+                index: slot,
+                accessible: 0,
+                image: None,
+            }
+        };
+        self.release_slot(slot);
     }
 }
 
@@ -415,7 +429,7 @@ impl MemoryPool {
 /// # Safety
 ///
 /// The range must be inside a mapping the caller owns.
-unsafe fn protect(ptr: *mut u8, len: usize, rw: bool) -> Result<()> {
+pub(crate) unsafe fn protect(ptr: *mut u8, len: usize, rw: bool) -> Result<()> {
     if len == 0 {
         return Ok(());
     }
@@ -455,38 +469,4 @@ unsafe fn remap_anonymous(ptr: *mut u8, len: usize) -> Result<()> {
         bail!("mmap failed: {}", io::Error::last_os_error());
     }
     Ok(())
-}
-
-/// Allocates a memory for `module`'s defined memory `index` from the
-/// engine's allocator; returns it and whether the module's data image is
-/// already in place (so the data segments need no copying).
-pub fn allocate_memory(
-    engine: &Engine,
-    module: &Module,
-    index: u32,
-) -> Result<(Box<LinearMemory>, bool)> {
-    let ty = module.info().memories[index as usize];
-    let image = if index == 0 {
-        MemoryImage::of(module)
-    } else {
-        None
-    };
-    match InstanceAllocator::of(engine)? {
-        InstanceAllocator::OnDemand => {
-            let mut memory = LinearMemory::new(ty, engine.config())?;
-            let mut mapped = false;
-            if let Some(image) = &image {
-                // SAFETY: the memory is fresh and its first `minimum` pages,
-                // which contain the image, are ours.
-                unsafe { image.map_at(memory.definition_base())? };
-                memory.set_image(image.clone());
-                mapped = true;
-            }
-            Ok((memory, mapped))
-        }
-        InstanceAllocator::Pooling(pool, _) => {
-            let memory = LinearMemory::new_pooled(ty, engine.config(), pool, image)?;
-            Ok(memory)
-        }
-    }
 }

@@ -6,12 +6,10 @@
 //! compiled code traps right after the call, so the trap has a wasm
 //! program counter and backtrace like any other.
 
-use super::VMStoreContext;
 use super::memory::{LinearMemory, VMMemoryDefinition};
 use super::table::{TableData, VMTableDefinition};
 use crate::instance::InstanceData;
 use crate::store::StoreOpaque;
-use kiln_engine::vm_layout::VMOffsets;
 
 /// The table of libcall pointers, in `vm_layout::builtins` order.
 #[repr(C)]
@@ -75,15 +73,8 @@ pub static BUILTINS: VMBuiltins = VMBuiltins {
 /// `vmctx` must be the live VMContext of an instance whose store is
 /// running it (and so is not otherwise borrowed).
 unsafe fn caller<'a>(vmctx: *mut u8) -> (&'a mut StoreOpaque, usize) {
-    // SAFETY: the header of a live VMContext holds its store context, which
-    // points back to the store, and its instance index.
-    unsafe {
-        let ctx: *mut VMStoreContext = vmctx
-            .add(VMOffsets::STORE_CTX as usize)
-            .cast::<*mut VMStoreContext>()
-            .read();
-        (&mut *(*ctx).store, super::instance_index(vmctx))
-    }
+    // SAFETY: the caller's contract; the store is lent to the running wasm.
+    unsafe { (&mut *super::store_of(vmctx), super::instance_index(vmctx)) }
 }
 
 /// `Some(start..start + len)` if it lies within `0..bound`.
@@ -91,6 +82,32 @@ fn range(start: u32, len: u32, bound: usize) -> Option<std::ops::Range<usize>> {
     let start = start as usize;
     let end = start.checked_add(len as usize)?;
     (end <= bound).then_some(start..end)
+}
+
+/// Copies `len` items from `src` (or from `dst` itself when `None`) at
+/// `s` to `dst` at `d`: 1, or 0 (trap) if either range is out of bounds.
+fn copy_items<T: Copy>(dst: &mut [T], src: Option<&[T]>, d: u32, s: u32, len: u32) -> u32 {
+    let src_len = src.map_or(dst.len(), <[T]>::len);
+    let (Some(d), Some(s)) = (range(d, len, dst.len()), range(s, len, src_len)) else {
+        return 0;
+    };
+    match src {
+        None => dst.copy_within(s, d.start),
+        Some(src) => dst[d].copy_from_slice(&src[s]),
+    }
+    1
+}
+
+/// Sets `len` items of `dst` at `d` to `val`: 1, or 0 (trap) if out of
+/// bounds.
+fn fill_items<T: Copy>(dst: &mut [T], d: u32, val: T, len: u32) -> u32 {
+    match range(d, len, dst.len()) {
+        Some(r) => {
+            dst[r].fill(val);
+            1
+        }
+        None => 0,
+    }
 }
 
 /// # Safety
@@ -126,14 +143,7 @@ unsafe extern "C" fn memory_fill(
     len: u32,
 ) -> u32 {
     // SAFETY: compiled code passes a definition pointer from its VMContext.
-    let data = unsafe { memory(def) }.data_mut();
-    match range(dst, len, data.len()) {
-        Some(r) => {
-            data[r].fill(val as u8);
-            1
-        }
-        None => 0,
-    }
+    fill_items(unsafe { memory(def) }.data_mut(), dst, val as u8, len)
 }
 
 unsafe extern "C" fn memory_copy(
@@ -144,26 +154,12 @@ unsafe extern "C" fn memory_copy(
     src: u32,
     len: u32,
 ) -> u32 {
-    if dst_def == src_def {
-        // SAFETY: compiled code passes a definition pointer from its VMContext.
-        let data = unsafe { memory(dst_def) }.data_mut();
-        let (Some(d), Some(s)) = (range(dst, len, data.len()), range(src, len, data.len())) else {
-            return 0;
-        };
-        data.copy_within(s, d.start);
-    } else {
-        // SAFETY: two distinct live memories.
-        let (dst_mem, src_mem) = unsafe { (memory(dst_def), memory(src_def)) };
-        let (dst_data, src_data) = (dst_mem.data_mut(), src_mem.data());
-        let (Some(d), Some(s)) = (
-            range(dst, len, dst_data.len()),
-            range(src, len, src_data.len()),
-        ) else {
-            return 0;
-        };
-        dst_data[d].copy_from_slice(&src_data[s]);
+    // SAFETY: compiled code passes definition pointers from its VMContext;
+    // the source is borrowed only when it is another memory.
+    unsafe {
+        let src_data = (dst_def != src_def).then(|| memory(src_def).data());
+        copy_items(memory(dst_def).data_mut(), src_data, dst, src, len)
     }
-    1
 }
 
 unsafe extern "C" fn memory_init(
@@ -218,14 +214,7 @@ unsafe extern "C" fn table_fill(
     len: u32,
 ) -> u32 {
     // SAFETY: compiled code passes a definition pointer from its VMContext.
-    let elements = unsafe { table(def) }.elements_mut();
-    match range(dst, len, elements.len()) {
-        Some(r) => {
-            elements[r].fill(val);
-            1
-        }
-        None => 0,
-    }
+    fill_items(unsafe { table(def) }.elements_mut(), dst, val, len)
 }
 
 unsafe extern "C" fn table_copy(
@@ -236,26 +225,12 @@ unsafe extern "C" fn table_copy(
     src: u32,
     len: u32,
 ) -> u32 {
-    if dst_def == src_def {
-        // SAFETY: compiled code passes a definition pointer from its VMContext.
-        let elements = unsafe { table(dst_def) }.elements_mut();
-        let (Some(d), Some(s)) = (
-            range(dst, len, elements.len()),
-            range(src, len, elements.len()),
-        ) else {
-            return 0;
-        };
-        elements.copy_within(s, d.start);
-    } else {
-        // SAFETY: two distinct live tables.
-        let (dst_table, src_table) = unsafe { (table(dst_def), table(src_def)) };
-        let (de, se) = (dst_table.elements_mut(), src_table.elements());
-        let (Some(d), Some(s)) = (range(dst, len, de.len()), range(src, len, se.len())) else {
-            return 0;
-        };
-        de[d].copy_from_slice(&se[s]);
+    // SAFETY: compiled code passes definition pointers from its VMContext;
+    // the source is borrowed only when it is another table.
+    unsafe {
+        let src_elements = (dst_def != src_def).then(|| table(src_def).elements());
+        copy_items(table(dst_def).elements_mut(), src_elements, dst, src, len)
     }
-    1
 }
 
 unsafe extern "C" fn table_init(

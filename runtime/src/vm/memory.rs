@@ -44,31 +44,47 @@ pub struct LinearMemory {
 // the definition points into `mmap`, which moves with it.
 unsafe impl Send for LinearMemory {}
 
+/// Checks that `ty` is supported and its minimum fits in `limit_pages`;
+/// returns the most pages a memory of this type may have.
+fn max_pages(ty: &MemoryType, limit_pages: u64, limit_name: &str) -> Result<u64> {
+    if ty.is_64() || ty.is_shared() {
+        bail!("64-bit and shared memories are not supported");
+    }
+    let max_pages = ty.maximum().unwrap_or(65536).min(65536).min(limit_pages);
+    if ty.minimum() > max_pages {
+        bail!(
+            "memory minimum of {} pages exceeds {limit_name} of {max_pages} pages",
+            ty.minimum()
+        );
+    }
+    Ok(max_pages)
+}
+
 impl LinearMemory {
-    /// Creates a memory of type `ty` at its minimum size.
+    /// Creates a memory of type `ty` at its minimum size in a mapping of
+    /// its own, with `image` (which must fit in the minimum size) mapped
+    /// over it.
     ///
     /// # Errors
     ///
     /// The type is not supported, its minimum exceeds what the
     /// configuration can hold, or address space is exhausted.
-    pub fn new(ty: MemoryType, config: &Config) -> Result<Box<LinearMemory>> {
-        if ty.is_64() || ty.is_shared() {
-            bail!("64-bit and shared memories are not supported");
-        }
+    pub fn new(
+        ty: MemoryType,
+        config: &Config,
+        image: Option<Arc<MemoryImage>>,
+    ) -> Result<Box<LinearMemory>> {
         let reservation = config.get_memory_reservation().max(WASM_PAGE);
-        let type_max = ty.maximum().unwrap_or(65536).min(65536);
-        let max_pages = type_max.min(reservation / WASM_PAGE);
-        if ty.minimum() > max_pages {
-            bail!(
-                "memory minimum of {} pages exceeds the limit of {} pages",
-                ty.minimum(),
-                max_pages
-            );
-        }
+        let max_pages = max_pages(&ty, reservation / WASM_PAGE, "the limit")?;
         let guard = config.get_memory_guard_size();
         let mut mmap = Mmap::reserve((reservation + guard) as usize)?;
         let length = (ty.minimum() * WASM_PAGE) as usize;
         mmap.make_accessible(0, length)?;
+        if let Some(image) = &image {
+            // SAFETY: the mapping is fresh and its first `length` bytes,
+            // which contain the image, are ours.
+            unsafe { image.map_at(mmap.as_ptr())? };
+        }
         Ok(Box::new(LinearMemory {
             def: VMMemoryDefinition {
                 base: mmap.as_ptr(),
@@ -77,13 +93,12 @@ impl LinearMemory {
             backing: Backing::Owned(mmap),
             ty,
             max_pages,
-            image: None,
+            image,
         }))
     }
 
     /// Creates a memory of type `ty` in a slot of `pool`, with `image`
-    /// mapped over it if given. Returns the memory and whether the image
-    /// is in place.
+    /// in place (mapped now, or still mapped from the slot's last use).
     ///
     /// # Errors
     ///
@@ -91,51 +106,31 @@ impl LinearMemory {
     /// every slot is in use.
     pub fn new_pooled(
         ty: MemoryType,
-        config: &Config,
         pool: &Arc<MemoryPool>,
         image: Option<Arc<MemoryImage>>,
-    ) -> Result<(Box<LinearMemory>, bool)> {
-        if ty.is_64() || ty.is_shared() {
-            bail!("64-bit and shared memories are not supported");
-        }
-        let _ = config;
-        let type_max = ty.maximum().unwrap_or(65536).min(65536);
-        let max_pages = type_max.min(pool.max_pages);
-        if ty.minimum() > max_pages {
-            bail!(
-                "memory minimum of {} pages exceeds the pooling allocator's limit of {} pages",
-                ty.minimum(),
-                max_pages
-            );
-        }
+    ) -> Result<Box<LinearMemory>> {
+        let max_pages = max_pages(&ty, pool.max_pages, "the pooling allocator's limit")?;
         let length = (ty.minimum() * WASM_PAGE) as usize;
-        let (slot, base, mapped) = pool.allocate(length, image.as_deref())?;
-        Ok((
-            Box::new(LinearMemory {
-                def: VMMemoryDefinition {
-                    base,
-                    current_length: length,
-                },
-                backing: Backing::Pooled {
-                    pool: pool.clone(),
-                    slot,
-                },
-                ty,
-                max_pages,
-                image: if mapped { image } else { None },
-            }),
-            mapped,
-        ))
+        let (slot, base) = pool.allocate(length, image.as_deref())?;
+        Ok(Box::new(LinearMemory {
+            def: VMMemoryDefinition {
+                base,
+                current_length: length,
+            },
+            backing: Backing::Pooled {
+                pool: pool.clone(),
+                slot,
+            },
+            ty,
+            max_pages,
+            image,
+        }))
     }
 
-    /// The start of the memory.
-    pub fn definition_base(&self) -> *mut u8 {
-        self.def.base
-    }
-
-    /// Records that `image` is mapped over the memory.
-    pub fn set_image(&mut self, image: Arc<MemoryImage>) {
-        self.image = Some(image);
+    /// True if the module's data image is mapped over the memory, so its
+    /// active data segments need no copying.
+    pub fn has_image(&self) -> bool {
+        self.image.is_some()
     }
 
     /// Grows by `delta` pages, returning the old size in pages, or `None`
@@ -150,20 +145,11 @@ impl LinearMemory {
         let new_len = (new * WASM_PAGE) as usize;
         match &mut self.backing {
             Backing::Owned(mmap) => mmap.make_accessible(old_len, new_len - old_len).ok()?,
-            Backing::Pooled { .. } => {
-                // SAFETY: the slot is this memory's, and `new_len` is
-                // within its reservation (`max_pages` is capped by it).
-                let r = unsafe {
-                    libc::mprotect(
-                        self.def.base.add(old_len).cast(),
-                        new_len - old_len,
-                        libc::PROT_READ | libc::PROT_WRITE,
-                    )
-                };
-                if r != 0 {
-                    return None;
-                }
-            }
+            // SAFETY: the slot is this memory's, and `new_len` is within
+            // its reservation (`max_pages` is capped by it).
+            Backing::Pooled { .. } => unsafe {
+                super::alloc::protect(self.def.base.add(old_len), new_len - old_len, true).ok()?
+            },
         }
         self.def.current_length = new_len;
         Some(old)

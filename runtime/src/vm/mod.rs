@@ -220,6 +220,23 @@ pub unsafe fn instance_index(vmctx: *mut u8) -> usize {
     }
 }
 
+/// The store running the VMContext at `vmctx`, from its store context.
+///
+/// # Safety
+///
+/// `vmctx` must point to a live VMContext of a store that is running it.
+pub unsafe fn store_of(vmctx: *mut u8) -> *mut crate::store::StoreOpaque {
+    // SAFETY: the header of a live VMContext holds its store context, which
+    // points back to the store.
+    unsafe {
+        let ctx: *mut VMStoreContext = vmctx
+            .add(VMOffsets::STORE_CTX as usize)
+            .cast::<*mut VMStoreContext>()
+            .read();
+        (*ctx).store
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -125,11 +125,12 @@ pub unsafe fn enter(
     caller_vmctx: *mut u8,
     values: *mut ValRaw,
 ) -> Result<(), TrapReason> {
-    crate::sys::unix::signals::init();
     // SAFETY: the store context outlives the call (caller's contract).
     let ctx = unsafe { &mut *store_ctx };
     let outermost = ctx.stack_limit == usize::MAX;
     if outermost {
+        // Nested entries run on a thread an outer entry already set up.
+        crate::sys::unix::signals::init();
         let here = &ctx as *const _ as usize;
         let floor = stack_low().saturating_add(HOST_STACK_MARGIN);
         ctx.stack_limit = here.saturating_sub(max_wasm_stack).max(floor);
