@@ -2,8 +2,11 @@
 //! modules they compile and call, built once so every benchmark measures
 //! the same code.
 //!
-//! Run them with `cargo bench -p kiln-benches`; groups follow the
-//! scenarios in STYLE.md (`compile`, `call`, `execute`).
+//! Run them with `cargo bench -p kiln-benches`; one bench target per
+//! scenario: `compile`, `call` (with `execute`), `trap`, `interrupt`,
+//! `programs` (real programs against native and, with `--features
+//! wasmtime`, Wasmtime) and `instantiate`. The last two print a summary
+//! table built by [`report`].
 
 /// Recursive Fibonacci over `i64`, exported as `fib`, plus an exported
 /// no-op `nop` for measuring call overhead.
@@ -111,11 +114,13 @@ pub const PROGRAMS_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/progr
 /// Side-by-side reports: reads back the medians criterion wrote in this
 /// run and prints them in one table with ratios.
 pub mod report {
-    use std::path::{Path, PathBuf};
+    use criterion::Criterion;
+    use std::path::PathBuf;
     use std::time::SystemTime;
 
-    /// Where criterion writes its results: `target/criterion`, found from
-    /// the benchmark executable's path (`target/<profile>/deps/<bench>`).
+    /// Where criterion writes its results: `$CRITERION_HOME`, else
+    /// `target/criterion`, found from the benchmark executable's path
+    /// (`target/<profile>/deps/<bench>`).
     pub fn criterion_dir() -> PathBuf {
         if let Some(home) = std::env::var_os("CRITERION_HOME") {
             return PathBuf::from(home);
@@ -127,18 +132,39 @@ pub mod report {
             .unwrap_or_else(|| PathBuf::from("target/criterion"))
     }
 
-    /// The median time in nanoseconds of benchmark `group/id`, if criterion
-    /// measured it after `since` (so a filtered-out benchmark's old result
-    /// is never reported).
-    pub fn median_ns(dir: &Path, group: &str, id: &str, since: SystemTime) -> Option<f64> {
-        let path = dir.join(group).join(id).join("new/estimates.json");
-        let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
-        if modified < since {
-            return None;
+    /// The results of one benchmark run, as criterion writes them.
+    pub struct Run {
+        dir: PathBuf,
+        since: SystemTime,
+    }
+
+    impl Run {
+        /// Starts a run: criterion configured from the command line, writing
+        /// to [`criterion_dir`], and the handle to read its medians back.
+        pub fn start() -> (Criterion, Run) {
+            let run = Run {
+                dir: criterion_dir(),
+                since: SystemTime::now(),
+            };
+            let criterion = Criterion::default()
+                .output_directory(&run.dir)
+                .configure_from_args();
+            (criterion, run)
         }
-        let text = std::fs::read_to_string(&path).ok()?;
-        let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-        json["median"]["point_estimate"].as_f64()
+
+        /// The median time in nanoseconds of benchmark `group/id`, if
+        /// criterion measured it in this run (so a filtered-out benchmark's
+        /// old result is never reported).
+        pub fn median_ns(&self, group: &str, id: &str) -> Option<f64> {
+            let path = self.dir.join(group).join(id).join("new/estimates.json");
+            let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+            if modified < self.since {
+                return None;
+            }
+            let text = std::fs::read_to_string(&path).ok()?;
+            let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+            json["median"]["point_estimate"].as_f64()
+        }
     }
 
     /// Formats nanoseconds with a unit that keeps 3-4 significant digits.
@@ -154,12 +180,26 @@ pub mod report {
         }
     }
 
-    /// Prints a table: one row per entry of `rows`, one column per engine
-    /// in `columns` (the first is Kiln), then the ratio of Kiln's time to
-    /// each other column's, and the geometric mean of each ratio last.
+    /// Prints a table: one row per entry of `rows` measured in this run,
+    /// one column per engine in `columns` (the first is Kiln), then the
+    /// ratio of Kiln's time to each other column's, and the geometric mean
+    /// of each ratio last. Prints nothing if no row was measured.
     pub fn print_table(title: &str, columns: &[&str], rows: &[(String, Vec<Option<f64>>)]) {
+        const MEAN: &str = "geometric mean";
+        let rows: Vec<_> = rows
+            .iter()
+            .filter(|(_, times)| times.iter().any(Option::is_some))
+            .collect();
+        if rows.is_empty() {
+            return;
+        }
+        let width = rows
+            .iter()
+            .map(|(name, _)| name.len())
+            .fold(MEAN.len(), usize::max)
+            + 2;
         println!("\n{title}");
-        let mut header = format!("{:<22}", "");
+        let mut header = " ".repeat(width);
         for c in columns {
             header.push_str(&format!("{c:>14}"));
         }
@@ -169,7 +209,7 @@ pub mod report {
         println!("{header}");
         let mut logs = vec![(0.0f64, 0usize); columns.len()];
         for (name, times) in rows {
-            let mut line = format!("{name:<22}");
+            let mut line = format!("{name:<width$}");
             for t in times {
                 line.push_str(&format!("{:>14}", t.map_or("-".into(), format_ns)));
             }
@@ -179,14 +219,14 @@ pub mod report {
                         let ratio = kiln / other;
                         logs[k].0 += ratio.ln();
                         logs[k].1 += 1;
-                        line.push_str(&format!("{:>17.3}x", ratio));
+                        line.push_str(&format!("{ratio:>17.3}x"));
                     }
                     _ => line.push_str(&format!("{:>18}", "-")),
                 }
             }
             println!("{line}");
         }
-        let mut line = format!("{:<22}{}", "geometric mean", " ".repeat(14 * columns.len()));
+        let mut line = format!("{MEAN:<width$}{}", " ".repeat(14 * columns.len()));
         for (sum, n) in &logs[1..] {
             if *n > 0 {
                 line.push_str(&format!("{:>17.3}x", (sum / *n as f64).exp()));

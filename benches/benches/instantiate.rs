@@ -9,9 +9,9 @@
 //!
 //! `cargo bench -p kiln-benches --bench instantiate [--features wasmtime]`
 
-use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+use criterion::{Bencher, BenchmarkGroup, measurement::WallTime};
 use kiln_benches::{PROGRAMS_WASM, TINY_WAT, large_module, report};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// How instances are allocated.
 #[derive(Clone, Copy)]
@@ -31,159 +31,142 @@ impl Alloc {
 
 const ALLOCS: [Alloc; 2] = [Alloc::OnDemand, Alloc::Pooling];
 
-fn modules() -> Vec<(&'static str, Vec<u8>)> {
-    vec![
-        ("tiny", wat::parse_str(TINY_WAT).expect("tiny parses")),
-        ("large", large_module()),
-        ("programs", PROGRAMS_WASM.to_vec()),
-    ]
+/// The engines measured, as they prefix benchmark ids; Kiln first.
+const ENGINES: &[&str] = if cfg!(feature = "wasmtime") {
+    &["kiln", "wasmtime"]
+} else {
+    &["kiln"]
+};
+
+/// The thread counts of the throughput groups.
+const THREADS: [u64; 2] = [1, 2];
+
+/// A module to instantiate, and the export (with its `i32` arguments)
+/// that each cold start calls.
+struct Subject {
+    name: &'static str,
+    bytes: Vec<u8>,
+    export: &'static str,
+    args: &'static [i32],
 }
 
-/// The export each cold start calls: `run` in the tiny and large modules,
-/// `fib(1)` in the programs.
-fn export_of(module: &str) -> (&'static str, &'static [i32]) {
-    if module == "programs" {
-        ("fib", &[1])
-    } else {
-        ("run", &[])
-    }
+fn subjects() -> [Subject; 3] {
+    [
+        Subject {
+            name: "tiny",
+            bytes: wat::parse_str(TINY_WAT).expect("tiny parses"),
+            export: "run",
+            args: &[],
+        },
+        Subject {
+            name: "large",
+            bytes: large_module(),
+            export: "run",
+            args: &[],
+        },
+        Subject {
+            name: "programs",
+            bytes: PROGRAMS_WASM.to_vec(),
+            export: "fib",
+            args: &[1],
+        },
+    ]
 }
 
 /// One engine's way of doing the measured steps.
 trait Runner: Send + Sync {
-    /// Instantiates into a fresh store (made outside the measurement by
-    /// `fresh`) and returns the store, to be dropped outside it too.
-    fn instantiate_only(&self, b: &mut criterion::Bencher<'_>);
+    /// Instantiates into a fresh store; making the store and dropping it
+    /// with its instance both happen outside the measurement.
+    fn instantiate_only(&self, b: &mut Bencher<'_>);
     /// One cold start: new store, instantiate, call, drop.
     fn cold_start(&self);
 }
 
-mod kiln {
-    use super::Alloc;
-    use kiln_runtime::{Config, Engine, InstancePre, Linker, Module, Store, Val};
+/// Defines `$module::EngineRunner`, the [`Runner`] over the engine crate
+/// `$rt`. Kiln's and Wasmtime's APIs agree on these steps, so one body
+/// serves both and they measure the same thing. `$pooling` is the name of
+/// the pooling strategy's constructor, the one place the APIs differ.
+macro_rules! runner {
+    ($module:ident, $rt:ident, $pooling:ident) => {
+        mod $module {
+            use super::{Alloc, Bencher};
+            use ::$rt::{
+                Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
+                PoolingAllocationConfig, Store, Val,
+            };
 
-    pub struct Kiln {
-        engine: Engine,
-        pre: InstancePre<()>,
-        export: &'static str,
-        args: Vec<Val>,
-    }
-
-    impl Kiln {
-        pub fn new(alloc: Alloc, bytes: &[u8], export: &'static str, args: &[i32]) -> Kiln {
-            let mut config = Config::new();
-            if let Alloc::Pooling = alloc {
-                config.allocation_strategy(kiln_runtime::InstanceAllocationStrategy::pooling(
-                    kiln_runtime::PoolingAllocationConfig::default(),
-                ));
+            pub struct EngineRunner {
+                engine: Engine,
+                pre: InstancePre<()>,
+                export: &'static str,
+                args: Vec<Val>,
             }
-            let engine = Engine::new(&config).expect("engine");
-            let module = Module::from_binary(&engine, bytes).expect("module compiles");
-            let linker = Linker::new(&engine);
-            let pre = linker.instantiate_pre(&module).expect("imports resolve");
-            Kiln {
-                engine,
-                pre,
-                export,
-                args: args.iter().map(|&a| Val::I32(a)).collect(),
+
+            impl EngineRunner {
+                pub fn new(alloc: Alloc, subject: &super::Subject) -> EngineRunner {
+                    let mut config = Config::new();
+                    if let Alloc::Pooling = alloc {
+                        config.allocation_strategy(InstanceAllocationStrategy::$pooling(
+                            PoolingAllocationConfig::default(),
+                        ));
+                    }
+                    let engine = Engine::new(&config).expect("engine");
+                    let module =
+                        Module::from_binary(&engine, &subject.bytes).expect("module compiles");
+                    let pre = Linker::new(&engine)
+                        .instantiate_pre(&module)
+                        .expect("imports resolve");
+                    EngineRunner {
+                        engine,
+                        pre,
+                        export: subject.export,
+                        args: subject.args.iter().map(|&a| Val::I32(a)).collect(),
+                    }
+                }
+            }
+
+            impl super::Runner for EngineRunner {
+                fn instantiate_only(&self, b: &mut Bencher<'_>) {
+                    b.iter_batched(
+                        || Store::new(&self.engine, ()),
+                        |mut store| {
+                            self.pre.instantiate(&mut store).expect("instantiates");
+                            store
+                        },
+                        criterion::BatchSize::NumIterations(200),
+                    );
+                }
+
+                fn cold_start(&self) {
+                    let mut store = Store::new(&self.engine, ());
+                    let instance = self.pre.instantiate(&mut store).expect("instantiates");
+                    let func = instance.get_func(&mut store, self.export).expect("export");
+                    let mut results = [Val::I32(0)];
+                    let n = func.ty(&store).results().len();
+                    func.call(&mut store, &self.args, &mut results[..n])
+                        .expect("call");
+                }
             }
         }
-    }
-
-    impl super::Runner for Kiln {
-        fn instantiate_only(&self, b: &mut criterion::Bencher<'_>) {
-            b.iter_batched(
-                || Store::new(&self.engine, ()),
-                |mut store| {
-                    self.pre.instantiate(&mut store).expect("instantiates");
-                    store
-                },
-                criterion::BatchSize::NumIterations(200),
-            );
-        }
-
-        fn cold_start(&self) {
-            let mut store = Store::new(&self.engine, ());
-            let instance = self.pre.instantiate(&mut store).expect("instantiates");
-            let func = instance.get_func(&mut store, self.export).expect("export");
-            let mut results = [Val::I32(0)];
-            let n = func.ty(&store).results().len();
-            func.call(&mut store, &self.args, &mut results[..n])
-                .expect("call");
-        }
-    }
+    };
 }
 
+runner!(kiln, kiln_runtime, pooling);
 #[cfg(feature = "wasmtime")]
-mod wasmtime_runner {
-    use super::Alloc;
-    use wasmtime::{Config, Engine, InstancePre, Linker, Module, Store, Val};
-
-    pub struct Wasmtime {
-        engine: Engine,
-        pre: InstancePre<()>,
-        export: &'static str,
-        args: Vec<Val>,
-    }
-
-    impl Wasmtime {
-        pub fn new(alloc: Alloc, bytes: &[u8], export: &'static str, args: &[i32]) -> Wasmtime {
-            let mut config = Config::new();
-            if let Alloc::Pooling = alloc {
-                config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(
-                    wasmtime::PoolingAllocationConfig::default(),
-                ));
-            }
-            let engine = Engine::new(&config).expect("engine");
-            let module = Module::from_binary(&engine, bytes).expect("module compiles");
-            let linker = Linker::new(&engine);
-            let pre = linker.instantiate_pre(&module).expect("imports resolve");
-            Wasmtime {
-                engine,
-                pre,
-                export,
-                args: args.iter().map(|&a| Val::I32(a)).collect(),
-            }
-        }
-    }
-
-    impl super::Runner for Wasmtime {
-        fn instantiate_only(&self, b: &mut criterion::Bencher<'_>) {
-            b.iter_batched(
-                || Store::new(&self.engine, ()),
-                |mut store| {
-                    self.pre.instantiate(&mut store).expect("instantiates");
-                    store
-                },
-                criterion::BatchSize::NumIterations(200),
-            );
-        }
-
-        fn cold_start(&self) {
-            let mut store = Store::new(&self.engine, ());
-            let instance = self.pre.instantiate(&mut store).expect("instantiates");
-            let func = instance.get_func(&mut store, self.export).expect("export");
-            let mut results = [Val::I32(0)];
-            let n = func.ty(&store).results().len();
-            func.call(&mut store, &self.args, &mut results[..n])
-                .expect("call");
-        }
-    }
-}
+runner!(wasmtime_runner, wasmtime, Pooling);
 
 /// Every engine and allocator for one module, named `<engine>_<alloc>`.
-fn runners(bytes: &[u8], module: &str) -> Vec<(String, Box<dyn Runner>)> {
-    let (export, args) = export_of(module);
+fn runners(subject: &Subject) -> Vec<(String, Box<dyn Runner>)> {
     let mut runners: Vec<(String, Box<dyn Runner>)> = Vec::new();
     for alloc in ALLOCS {
         runners.push((
             format!("kiln_{}", alloc.name()),
-            Box::new(kiln::Kiln::new(alloc, bytes, export, args)),
+            Box::new(kiln::EngineRunner::new(alloc, subject)),
         ));
         #[cfg(feature = "wasmtime")]
         runners.push((
             format!("wasmtime_{}", alloc.name()),
-            Box::new(wasmtime_runner::Wasmtime::new(alloc, bytes, export, args)),
+            Box::new(wasmtime_runner::EngineRunner::new(alloc, subject)),
         ));
     }
     runners
@@ -211,15 +194,11 @@ fn parallel_cold_starts(runner: &dyn Runner, threads: u64, iters: u64) -> Durati
 }
 
 fn main() {
-    let start = SystemTime::now();
-    let dir = report::criterion_dir();
-    let mut c = Criterion::default()
-        .output_directory(&dir)
-        .configure_from_args();
-    let modules = modules();
-    let mut names = Vec::new();
-    for (module, bytes) in &modules {
-        let runners = runners(bytes, module);
+    let (mut c, run) = report::Run::start();
+    let subjects = subjects();
+    for subject in &subjects {
+        let module = subject.name;
+        let runners = runners(subject);
         let mut group = c.benchmark_group(format!("instantiate_{module}"));
         configure(&mut group);
         for (name, runner) in &runners {
@@ -235,7 +214,7 @@ fn main() {
         let mut group = c.benchmark_group(format!("throughput_{module}"));
         configure(&mut group);
         for (name, runner) in runners.iter().filter(|(n, _)| n.ends_with("pooling")) {
-            for threads in [1u64, 2] {
+            for threads in THREADS {
                 let id = format!("{name}_{threads}threads");
                 group.bench_function(id.as_str(), |b| {
                     b.iter_custom(|iters| parallel_cold_starts(runner.as_ref(), threads, iters));
@@ -243,73 +222,45 @@ fn main() {
             }
         }
         group.finish();
-        names.push(*module);
     }
     c.final_summary();
 
-    let engines: Vec<&str> = if cfg!(feature = "wasmtime") {
-        vec!["kiln", "wasmtime"]
-    } else {
-        vec!["kiln"]
-    };
+    // One row per module, figure and allocator; the throughput rows give
+    // the time per cold start, and the 2-thread speedup is printed apart.
     let mut rows = Vec::new();
-    for module in &names {
+    let mut speedups = Vec::new();
+    for module in subjects.iter().map(|s| s.name) {
         for (figure, group) in [("instantiate", "instantiate"), ("cold start", "coldstart")] {
+            let group = format!("{group}_{module}");
             for alloc in ALLOCS {
-                let times = engines
+                let times = ENGINES
                     .iter()
-                    .map(|e| {
-                        report::median_ns(
-                            &dir,
-                            &format!("{group}_{module}"),
-                            &format!("{e}_{}", alloc.name()),
-                            start,
-                        )
-                    })
+                    .map(|e| run.median_ns(&group, &format!("{e}_{}", alloc.name())))
                     .collect();
                 rows.push((format!("{module} {figure} {}", alloc.name()), times));
             }
         }
-        // Throughput: time per cold start, and the 2-thread speedup.
-        for threads in [1, 2] {
-            let times = engines
+        let group = format!("throughput_{module}");
+        let [one, two]: [Vec<Option<f64>>; 2] = THREADS.map(|threads| {
+            ENGINES
                 .iter()
-                .map(|e| {
-                    report::median_ns(
-                        &dir,
-                        &format!("throughput_{module}"),
-                        &format!("{e}_pooling_{threads}threads"),
-                        start,
-                    )
-                })
-                .collect();
+                .map(|e| run.median_ns(&group, &format!("{e}_pooling_{threads}threads")))
+                .collect()
+        });
+        for (e, (one, two)) in ENGINES.iter().zip(one.iter().zip(&two)) {
+            if let (Some(one), Some(two)) = (one, two) {
+                speedups.push(format!("  {module:<10} {e:<10} {:.2}x", one / two));
+            }
+        }
+        for (threads, times) in THREADS.into_iter().zip([one, two]) {
             rows.push((format!("{module} per start, {threads} thr"), times));
         }
     }
-    if rows
-        .iter()
-        .any(|(_, t): &(String, Vec<Option<f64>>)| t.iter().any(Option::is_some))
-    {
-        report::print_table("instantiation (median)", &engines, &rows);
+    report::print_table("instantiation (median)", ENGINES, &rows);
+    if !speedups.is_empty() {
         println!("\n2-thread throughput over 1 thread (pooling):");
-        for module in &names {
-            for e in &engines {
-                let one = report::median_ns(
-                    &dir,
-                    &format!("throughput_{module}"),
-                    &format!("{e}_pooling_1threads"),
-                    start,
-                );
-                let two = report::median_ns(
-                    &dir,
-                    &format!("throughput_{module}"),
-                    &format!("{e}_pooling_2threads"),
-                    start,
-                );
-                if let (Some(one), Some(two)) = (one, two) {
-                    println!("  {module:<10} {e:<10} {:.2}x", one / two);
-                }
-            }
+        for line in speedups {
+            println!("{line}");
         }
     }
 }

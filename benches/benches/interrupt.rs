@@ -3,7 +3,7 @@
 //! side by side.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kiln_runtime::*;
+use kiln_runtime::{Config, Engine, Instance, Module, Store};
 use std::hint::black_box;
 
 const LOOPS: &str = r#"(module

@@ -14,7 +14,6 @@ use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use kiln_bench_programs::entry;
 use kiln_benches::{PROGRAMS_WASM, report};
 use std::hint::black_box;
-use std::time::SystemTime;
 
 /// One benchmark program: its export, its arguments (all `i32`), and the
 /// same computation natively.
@@ -64,95 +63,61 @@ const PROGRAMS: &[Program] = &[
     },
 ];
 
-/// The engines in the table, Kiln first.
-fn engines() -> Vec<&'static str> {
-    let mut engines = vec!["kiln"];
-    if cfg!(feature = "wasmtime") {
-        engines.push("wasmtime");
-    }
-    engines.push("native");
-    engines
-}
+/// The columns of the table, as they name benchmark ids; Kiln first.
+const ENGINES: &[&str] = if cfg!(feature = "wasmtime") {
+    &["kiln", "wasmtime", "native"]
+} else {
+    &["kiln", "native"]
+};
 
-/// A result as raw bits, so integers and floats compare exactly.
-fn kiln_bits(v: &kiln_runtime::Val) -> u64 {
-    match *v {
-        kiln_runtime::Val::I32(x) => u64::from(x as u32),
-        kiln_runtime::Val::I64(x) => x as u64,
-        kiln_runtime::Val::F32(x) => u64::from(x),
-        kiln_runtime::Val::F64(x) => x,
-        ref other => panic!("unexpected result {other:?}"),
-    }
-}
-
-/// Kiln: one module, one instance for every program.
-struct KilnRunner {
-    store: kiln_runtime::Store<()>,
-    instance: kiln_runtime::Instance,
-}
-
-impl KilnRunner {
-    fn new() -> KilnRunner {
-        let engine = kiln_runtime::Engine::default();
-        let module = kiln_runtime::Module::from_binary(&engine, PROGRAMS_WASM)
-            .expect("the programs compile on Kiln");
-        let mut store = kiln_runtime::Store::new(&engine, ());
-        let instance = kiln_runtime::Instance::new(&mut store, &module, &[])
-            .expect("the programs instantiate on Kiln");
-        KilnRunner { store, instance }
-    }
-
-    fn call(&mut self, name: &str, args: &[i32]) -> u64 {
-        let func = self
-            .instance
-            .get_func(&mut self.store, name)
-            .expect("program export");
-        let args: Vec<_> = args.iter().map(|&a| kiln_runtime::Val::I32(a)).collect();
-        let mut results = [kiln_runtime::Val::I32(0)];
-        func.call(&mut self.store, &args, &mut results)
-            .expect("the program runs on Kiln");
-        kiln_bits(&results[0])
-    }
-}
-
-#[cfg(feature = "wasmtime")]
-mod wasmtime_runner {
-    /// Wasmtime, configured as it is by default.
-    pub struct WasmtimeRunner {
-        store: wasmtime::Store<()>,
-        instance: wasmtime::Instance,
-    }
-
-    impl WasmtimeRunner {
-        pub fn new() -> WasmtimeRunner {
-            let engine = wasmtime::Engine::default();
-            let module = wasmtime::Module::from_binary(&engine, super::PROGRAMS_WASM)
-                .expect("the programs compile on Wasmtime");
-            let mut store = wasmtime::Store::new(&engine, ());
-            let instance = wasmtime::Instance::new(&mut store, &module, &[])
-                .expect("the programs instantiate on Wasmtime");
-            WasmtimeRunner { store, instance }
+/// Defines `$name`, a runner over the engine crate `$rt` (`$engine` in
+/// messages), configured as it is by default: one module, one instance
+/// for every program. Kiln's and Wasmtime's APIs agree on these steps, so
+/// one body serves both and they measure the same thing.
+macro_rules! runner {
+    ($name:ident, $rt:ident, $engine:literal) => {
+        struct $name {
+            store: $rt::Store<()>,
+            instance: $rt::Instance,
         }
 
-        pub fn call(&mut self, name: &str, args: &[i32]) -> u64 {
-            let func = self
-                .instance
-                .get_func(&mut self.store, name)
-                .expect("program export");
-            let args: Vec<_> = args.iter().map(|&a| wasmtime::Val::I32(a)).collect();
-            let mut results = [wasmtime::Val::I32(0)];
-            func.call(&mut self.store, &args, &mut results)
-                .expect("the program runs on Wasmtime");
-            match results[0] {
-                wasmtime::Val::I32(x) => u64::from(x as u32),
-                wasmtime::Val::I64(x) => x as u64,
-                wasmtime::Val::F32(x) => u64::from(x),
-                wasmtime::Val::F64(x) => x,
-                ref other => panic!("unexpected result {other:?}"),
+        impl $name {
+            fn new() -> $name {
+                let engine = $rt::Engine::default();
+                let module = $rt::Module::from_binary(&engine, PROGRAMS_WASM)
+                    .expect(concat!("the programs compile on ", $engine));
+                let mut store = $rt::Store::new(&engine, ());
+                let instance = $rt::Instance::new(&mut store, &module, &[])
+                    .expect(concat!("the programs instantiate on ", $engine));
+                $name { store, instance }
+            }
+
+            /// Calls export `name`; returns its result as raw bits, so
+            /// integers and floats compare exactly.
+            fn call(&mut self, name: &str, args: &[i32]) -> u64 {
+                let func = self
+                    .instance
+                    .get_func(&mut self.store, name)
+                    .expect("program export");
+                let args: Vec<_> = args.iter().map(|&a| $rt::Val::I32(a)).collect();
+                let mut results = [$rt::Val::I32(0)];
+                func.call(&mut self.store, &args, &mut results)
+                    .expect(concat!("the program runs on ", $engine));
+                match results[0] {
+                    $rt::Val::I32(x) => u64::from(x as u32),
+                    $rt::Val::I64(x) => x as u64,
+                    $rt::Val::F32(x) => u64::from(x),
+                    $rt::Val::F64(x) => x,
+                    ref other => panic!("unexpected result {other:?}"),
+                }
             }
         }
-    }
+    };
 }
+
+runner!(KilnRunner, kiln_runtime, "Kiln");
+#[cfg(feature = "wasmtime")]
+runner!(WasmtimeRunner, wasmtime, "Wasmtime");
 
 fn compile(c: &mut Criterion) {
     let mut group = c.benchmark_group("compile_programs");
@@ -180,7 +145,7 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
 fn execute(c: &mut Criterion) {
     let mut kiln = KilnRunner::new();
     #[cfg(feature = "wasmtime")]
-    let mut wasmtime = wasmtime_runner::WasmtimeRunner::new();
+    let mut wasmtime = WasmtimeRunner::new();
     let mut scratch = NativeScratch {
         data: vec![0; entry::BUF],
         out: vec![0; entry::BUF],
@@ -219,41 +184,29 @@ fn execute(c: &mut Criterion) {
 }
 
 fn main() {
-    let start = SystemTime::now();
-    let dir = report::criterion_dir();
-    let mut c = Criterion::default()
-        .output_directory(&dir)
-        .configure_from_args();
+    let (mut c, run) = report::Run::start();
     compile(&mut c);
     execute(&mut c);
     c.final_summary();
 
-    let engines = engines();
     let rows: Vec<_> = PROGRAMS
         .iter()
         .map(|p| {
             let group = format!("program_{}", p.name);
-            let times: Vec<_> = engines
-                .iter()
-                .map(|e| report::median_ns(&dir, &group, e, start))
-                .collect();
+            let times = ENGINES.iter().map(|e| run.median_ns(&group, e)).collect();
             (p.name.to_string(), times)
         })
         .collect();
-    if rows.iter().any(|(_, t)| t.iter().any(Option::is_some)) {
-        report::print_table("execution (median per call)", &engines, &rows);
-    }
-    let compilers: Vec<_> = engines.iter().copied().filter(|e| *e != "native").collect();
-    let times: Vec<_> = compilers
+    report::print_table("execution (median per call)", ENGINES, &rows);
+    let compilers: Vec<_> = ENGINES.iter().copied().filter(|e| *e != "native").collect();
+    let times = compilers
         .iter()
-        .map(|e| report::median_ns(&dir, "compile_programs", e, start))
+        .map(|e| run.median_ns("compile_programs", e))
         .collect();
-    if times.iter().any(Option::is_some) {
-        let kb = PROGRAMS_WASM.len() as f64 / 1024.0;
-        report::print_table(
-            &format!("compile ({kb:.1} KiB of wasm; median)"),
-            &compilers,
-            &[("programs.wasm".to_string(), times)],
-        );
-    }
+    let kib = PROGRAMS_WASM.len() as f64 / 1024.0;
+    report::print_table(
+        &format!("compile ({kib:.1} KiB of wasm; median)"),
+        &compilers,
+        &[("programs.wasm".to_string(), times)],
+    );
 }

@@ -3,7 +3,7 @@
 //! returns normally.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kiln_runtime::*;
+use kiln_runtime::{Engine, Instance, Module, Store};
 use std::hint::black_box;
 
 fn trap(c: &mut Criterion) {

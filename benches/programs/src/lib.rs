@@ -381,18 +381,35 @@ pub mod entry {
     }
 }
 
-/// Entry points of the wasm build: each uses a static scratch area.
+/// Entry points of the wasm build, exported under the names of their
+/// [`entry`] counterparts. There is no allocator, so their scratch buffers
+/// are one static, lent out by [`wasm::with_scratch`].
 #[cfg(target_arch = "wasm32")]
 mod wasm {
     use super::entry::{self, BUF, MATS};
-    use core::ptr::addr_of_mut;
 
-    static mut DATA: [u8; BUF] = [0; BUF];
-    static mut OUT: [u8; BUF] = [0; BUF];
-    static mut MATRICES: [f64; MATS] = [0.0; MATS];
+    /// The scratch buffers of every entry point.
+    struct Scratch {
+        data: [u8; BUF],
+        out: [u8; BUF],
+        mats: [f64; MATS],
+    }
 
-    // SAFETY (for every function below): wasm32 without threads runs one
-    // call at a time, so the statics are never borrowed twice.
+    static mut SCRATCH: Scratch = Scratch {
+        data: [0; BUF],
+        out: [0; BUF],
+        mats: [0.0; MATS],
+    };
+
+    /// Runs `f` on the scratch buffers.
+    fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+        let scratch = &raw mut SCRATCH;
+        // SAFETY: `wasm32-unknown-unknown` without the `atomics` feature has
+        // one thread, so exports run one at a time; only they call this, and
+        // `f` (code in `entry`) never calls an export, so this is the only
+        // reference to `SCRATCH` while it lives.
+        f(unsafe { &mut *scratch })
+    }
 
     #[unsafe(no_mangle)]
     pub extern "C" fn fib(n: u32) -> u64 {
@@ -401,33 +418,27 @@ mod wasm {
 
     #[unsafe(no_mangle)]
     pub extern "C" fn sha256(len: usize) -> u64 {
-        // SAFETY: single-threaded, see above.
-        entry::sha256(unsafe { &mut *addr_of_mut!(DATA) }, len)
+        with_scratch(|s| entry::sha256(&mut s.data, len))
     }
 
     #[unsafe(no_mangle)]
     pub extern "C" fn matmul(n: usize) -> f64 {
-        // SAFETY: single-threaded, see above.
-        entry::matmul(unsafe { &mut *addr_of_mut!(MATRICES) }, n)
+        with_scratch(|s| entry::matmul(&mut s.mats, n))
     }
 
     #[unsafe(no_mangle)]
     pub extern "C" fn sieve(n: usize) -> u32 {
-        // SAFETY: single-threaded, see above.
-        entry::sieve(unsafe { &mut *addr_of_mut!(DATA) }, n)
+        with_scratch(|s| entry::sieve(&mut s.data, n))
     }
 
     #[unsafe(no_mangle)]
     pub extern "C" fn json(records: usize) -> u64 {
-        // SAFETY: single-threaded, see above.
-        entry::json(unsafe { &mut *addr_of_mut!(OUT) }, records)
+        with_scratch(|s| entry::json(&mut s.out, records))
     }
 
     #[unsafe(no_mangle)]
     pub extern "C" fn memcopy(chunk: usize, rounds: usize) -> u64 {
-        // SAFETY: single-threaded, see above.
-        let (src, dst) = unsafe { (&mut *addr_of_mut!(DATA), &mut *addr_of_mut!(OUT)) };
-        entry::memcopy(src, dst, chunk, rounds)
+        with_scratch(|s| entry::memcopy(&mut s.data, &mut s.out, chunk, rounds))
     }
 
     #[panic_handler]
