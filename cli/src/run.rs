@@ -69,26 +69,16 @@ impl RunArgs {
                 rest.push(arg.clone());
             } else if arg == "--" {
                 rest.extend(iter.by_ref().cloned());
-            } else if arg == "--invoke" {
-                let name = iter.next().context("`--invoke` needs a function name")?;
-                invoke = Some(name.clone());
-            } else if let Some(name) = arg.strip_prefix("--invoke=") {
+            } else if let Some(name) = option_value("--invoke", "a function name", arg, &mut iter)?
+            {
                 invoke = Some(name.to_string());
-            } else if arg == "--fuel" || arg.starts_with("--fuel=") {
-                let value = match arg.strip_prefix("--fuel=") {
-                    Some(v) => v,
-                    None => iter.next().context("`--fuel` needs an amount")?,
-                };
+            } else if let Some(value) = option_value("--fuel", "an amount", arg, &mut iter)? {
                 fuel = Some(
                     value
                         .parse()
                         .with_context(|| format!("invalid fuel amount `{value}`"))?,
                 );
-            } else if arg == "--timeout" || arg.starts_with("--timeout=") {
-                let value = match arg.strip_prefix("--timeout=") {
-                    Some(v) => v,
-                    None => iter.next().context("`--timeout` needs a duration")?,
-                };
+            } else if let Some(value) = option_value("--timeout", "a duration", arg, &mut iter)? {
                 timeout = Some(parse_duration(value)?);
             } else if file.is_none() {
                 if arg.starts_with('-') && arg.len() > 1 {
@@ -108,6 +98,25 @@ impl RunArgs {
             timeout,
         })
     }
+}
+
+/// The value of option `name` if `arg` is that option: `--name=VALUE`, or
+/// `--name VALUE` (taking the next argument, which must exist).
+fn option_value<'a>(
+    name: &str,
+    what: &str,
+    arg: &'a str,
+    next: &mut impl Iterator<Item = &'a String>,
+) -> Result<Option<&'a str>> {
+    if arg == name {
+        let value = next
+            .next()
+            .with_context(|| format!("`{name}` needs {what}"))?;
+        return Ok(Some(value));
+    }
+    Ok(arg
+        .strip_prefix(name)
+        .and_then(|rest| rest.strip_prefix('=')))
 }
 
 /// A thread that increments the engine's epoch once `timeout` has passed,

@@ -218,30 +218,12 @@ impl Runner {
                 mut module,
                 message,
                 ..
-            } => {
-                // A module the text parser already rejects is invalid too.
-                let Ok(binary) = module.encode() else {
-                    return Ok(());
-                };
-                match Module::from_binary(&self.engine, &binary) {
-                    Ok(_) => bail!("expected invalid module (`{message}`), but it compiled"),
-                    Err(_) => Ok(()),
-                }
-            }
+            } => self.expect_rejected(&mut module, "invalid", message),
             WastDirective::AssertMalformed {
                 mut module,
                 message,
                 ..
-            } => {
-                // Quoted text that does not parse counts as malformed.
-                let Ok(binary) = module.encode() else {
-                    return Ok(());
-                };
-                match Module::from_binary(&self.engine, &binary) {
-                    Ok(_) => bail!("expected malformed module (`{message}`), but it compiled"),
-                    Err(_) => Ok(()),
-                }
-            }
+            } => self.expect_rejected(&mut module, "malformed", message),
             WastDirective::AssertUnlinkable {
                 mut module,
                 message,
@@ -268,6 +250,18 @@ impl Runner {
             WastDirective::Thread(_) | WastDirective::Wait { .. } => {
                 bail!("threads are not supported")
             }
+        }
+    }
+
+    /// `assert_invalid` and `assert_malformed`: the module must not compile.
+    /// Text the parser already rejects counts as rejected.
+    fn expect_rejected(&self, module: &mut QuoteWat<'_>, what: &str, message: &str) -> Result<()> {
+        let Ok(binary) = module.encode() else {
+            return Ok(());
+        };
+        match Module::from_binary(&self.engine, &binary) {
+            Ok(_) => bail!("expected {what} module (`{message}`), but it compiled"),
+            Err(_) => Ok(()),
         }
     }
 

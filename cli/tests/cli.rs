@@ -68,6 +68,16 @@ fn runs_the_fib_example() {
     assert_eq!(stdout(&out), "21\n", "{}", stderr(&out));
 }
 
+/// Runs `kiln run FILE --invoke FUNC ARG` for each `(FUNC, ARG, STDOUT)`
+/// and checks that it succeeds with exactly that output.
+fn check_invocations(file: &str, cases: &[(&str, &str, &str)]) {
+    for (func, arg, want) in cases {
+        let out = kiln(&["run", file, "--invoke", func, arg]);
+        assert!(out.status.success(), "{func} {arg}: {}", stderr(&out));
+        assert_eq!(stdout(&out), *want, "{func} {arg}");
+    }
+}
+
 #[test]
 fn integer_arguments_and_results() {
     let file = scratch("values.wat", VALUES_WAT);
@@ -82,11 +92,7 @@ fn integer_arguments_and_results() {
         ("neg64", "-9223372036854775808", "-9223372036854775808\n"),
         ("neg64", "18446744073709551615", "1\n"),
     ];
-    for (func, arg, want) in cases {
-        let out = kiln(&["run", file, "--invoke", func, arg]);
-        assert!(out.status.success(), "{func} {arg}: {}", stderr(&out));
-        assert_eq!(stdout(&out), *want, "{func} {arg}");
-    }
+    check_invocations(file, cases);
 }
 
 #[test]
@@ -108,11 +114,7 @@ fn float_arguments_and_results_round_trip() {
         ("id64", "-nan:0x1", "-nan:0x1\n"),
         ("id64", "1e300", &format!("{}\n", 1e300f64)),
     ];
-    for (func, arg, want) in cases {
-        let out = kiln(&["run", file, "--invoke", func, arg]);
-        assert!(out.status.success(), "{func} {arg}: {}", stderr(&out));
-        assert_eq!(stdout(&out), *want, "{func} {arg}");
-    }
+    check_invocations(file, cases);
     // Several parameters and results, one result per line.
     let out = kiln(&["run", file, "--invoke", "many", "-7", "-8", "-0.5", "1.5"]);
     assert_eq!(stdout(&out), "1.5\n-0.5\n-8\n-7\n", "{}", stderr(&out));
