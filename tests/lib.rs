@@ -1,7 +1,10 @@
 //! Helpers shared by Kiln's cross-crate integration tests (`tests/*.rs`):
 //! sets of interesting inputs and one-line instantiation.
 
-use kiln_runtime::{Engine, Extern, Instance, Module, Store, Trap, TrapCode};
+use kiln_runtime::{
+    AsContextMut, Engine, Extern, Instance, Module, Store, Trap, TrapCode, TypedFunc, WasmParams,
+    WasmResults,
+};
 
 /// `i32` inputs that reach the edges of every integer operation: zero,
 /// ones, the extremes, shift counts around the bit width, byte and
@@ -84,9 +87,22 @@ pub const I64_INPUTS: &[i64] = &[
 /// If the module does not compile or instantiate: tests use this for
 /// modules that must.
 pub fn instantiate_with<T>(data: T, wat: &str, imports: &[Extern]) -> (Store<T>, Instance) {
-    let engine = Engine::default();
-    let module = Module::new(&engine, wat).unwrap_or_else(|e| panic!("compile: {e:#}\n{wat}"));
-    let mut store = Store::new(&engine, data);
+    instantiate_in(&Engine::default(), data, wat, imports)
+}
+
+/// [`instantiate_with`] on a given engine.
+///
+/// # Panics
+///
+/// If the module does not compile or instantiate.
+pub fn instantiate_in<T>(
+    engine: &Engine,
+    data: T,
+    wat: &str,
+    imports: &[Extern],
+) -> (Store<T>, Instance) {
+    let module = Module::new(engine, wat).unwrap_or_else(|e| panic!("compile: {e:#}\n{wat}"));
+    let mut store = Store::new(engine, data);
     let instance = Instance::new(&mut store, &module, imports)
         .unwrap_or_else(|e| panic!("instantiate: {e:#}"));
     (store, instance)
@@ -104,4 +120,20 @@ pub fn instantiate(wat: &str) -> (Store<()>, Instance) {
 /// The trap code of an error, if it is a trap.
 pub fn trap_code(error: &anyhow::Error) -> Option<TrapCode> {
     error.downcast_ref::<Trap>().map(Trap::code)
+}
+
+/// The exported function `name` of `instance`, typed.
+///
+/// # Panics
+///
+/// If there is no such export or its type differs: tests use this for
+/// exports that must exist.
+pub fn typed<P: WasmParams, R: WasmResults>(
+    store: impl AsContextMut,
+    instance: Instance,
+    name: &str,
+) -> TypedFunc<P, R> {
+    instance
+        .get_typed_func(store, name)
+        .unwrap_or_else(|e| panic!("export `{name}`: {e:#}"))
 }

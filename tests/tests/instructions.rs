@@ -9,9 +9,9 @@
 
 use kiln_runtime::{
     Caller, Engine, Extern, Func, FuncType, Global, GlobalType, Instance, Module, Mutability,
-    Store, Trap, TrapCode, TypedFunc, Val, ValType, WasmParams, WasmResults,
+    Store, Trap, TrapCode, TypedFunc, Val, ValType, WasmParams, WasmResults, WasmTy,
 };
-use kiln_tests::{I32_INPUTS, I64_INPUTS, instantiate, trap_code};
+use kiln_tests::{I32_INPUTS, I64_INPUTS, instantiate, trap_code, typed};
 use std::fmt::Debug;
 
 type Outcome<T> = Result<T, TrapCode>;
@@ -128,108 +128,72 @@ fn binop_module<T: std::fmt::Display>(
     wat
 }
 
-#[test]
-fn i32_binary_operators() {
-    let ops: Vec<(&str, BinOp<i32>)> = int_binops!(i32, u32, 32);
+/// Checks each `(name, op)` of type `ty` (with results of type `result`)
+/// against its reference `op`: on every pair of `inputs` as parameters,
+/// and with each of `consts` as a constant right operand.
+fn check_binary<T, R>(
+    ty: &str,
+    result: &str,
+    ops: &[(&str, impl Fn(T, T) -> Outcome<R>)],
+    inputs: &[T],
+    consts: &[T],
+) where
+    T: WasmTy + Debug + std::fmt::Display,
+    R: WasmTy + PartialEq + Debug,
+{
     let names: Vec<&str> = ops.iter().map(|(n, _)| *n).collect();
-    let (mut store, instance) = instantiate(&binop_module("i32", "i32", &names, I32_CONSTS));
-    for (name, op) in &ops {
-        let f = instance
-            .get_typed_func::<(i32, i32), i32>(&mut store, name)
-            .unwrap();
-        for &a in I32_INPUTS {
-            for &b in I32_INPUTS {
-                check(&mut store, &f, &format!("i32.{name}"), (a, b), op(a, b));
+    let (mut store, instance) = instantiate(&binop_module(ty, result, &names, consts));
+    for (name, op) in ops {
+        let f = typed::<(T, T), R>(&mut store, instance, name);
+        for &a in inputs {
+            for &b in inputs {
+                check(&mut store, &f, &format!("{ty}.{name}"), (a, b), op(a, b));
             }
         }
-        for (k, &c) in I32_CONSTS.iter().enumerate() {
-            let f = instance
-                .get_typed_func::<i32, i32>(&mut store, &format!("{name}/{k}"))
-                .unwrap();
-            for &a in I32_INPUTS {
-                check(&mut store, &f, &format!("i32.{name} by {c}"), a, op(a, c));
+        for (k, &c) in consts.iter().enumerate() {
+            let f = typed::<T, R>(&mut store, instance, &format!("{name}/{k}"));
+            for &a in inputs {
+                check(
+                    &mut store,
+                    &f,
+                    &format!("{ty}.{name} with {c}"),
+                    a,
+                    op(a, c),
+                );
             }
         }
     }
+}
+
+/// Comparisons as binary operators with an `i32` result.
+fn as_binops<T: 'static>(ops: Vec<(&str, CmpOp<T>)>) -> Vec<(&str, impl Fn(T, T) -> Outcome<i32>)> {
+    ops.into_iter()
+        .map(|(name, op)| (name, move |a, b| Ok(i32::from(op(a, b)))))
+        .collect()
+}
+
+#[test]
+fn i32_binary_operators() {
+    let ops: Vec<(&str, BinOp<i32>)> = int_binops!(i32, u32, 32);
+    check_binary("i32", "i32", &ops, I32_INPUTS, I32_CONSTS);
 }
 
 #[test]
 fn i64_binary_operators() {
     let ops: Vec<(&str, BinOp<i64>)> = int_binops!(i64, u64, 64);
-    let names: Vec<&str> = ops.iter().map(|(n, _)| *n).collect();
-    let (mut store, instance) = instantiate(&binop_module("i64", "i64", &names, I64_CONSTS));
-    for (name, op) in &ops {
-        let f = instance
-            .get_typed_func::<(i64, i64), i64>(&mut store, name)
-            .unwrap();
-        for &a in I64_INPUTS {
-            for &b in I64_INPUTS {
-                check(&mut store, &f, &format!("i64.{name}"), (a, b), op(a, b));
-            }
-        }
-        for (k, &c) in I64_CONSTS.iter().enumerate() {
-            let f = instance
-                .get_typed_func::<i64, i64>(&mut store, &format!("{name}/{k}"))
-                .unwrap();
-            for &a in I64_INPUTS {
-                check(&mut store, &f, &format!("i64.{name} by {c}"), a, op(a, c));
-            }
-        }
-    }
+    check_binary("i64", "i64", &ops, I64_INPUTS, I64_CONSTS);
 }
 
 #[test]
 fn i32_comparisons() {
-    let ops = int_cmpops!(i32, u32);
-    let names: Vec<&str> = ops.iter().map(|(n, _)| *n).collect();
-    let (mut store, instance) = instantiate(&binop_module("i32", "i32", &names, I32_CONSTS));
-    for (name, op) in &ops {
-        let f = instance
-            .get_typed_func::<(i32, i32), i32>(&mut store, name)
-            .unwrap();
-        for &a in I32_INPUTS {
-            for &b in I32_INPUTS {
-                let want = Ok(i32::from(op(a, b)));
-                check(&mut store, &f, &format!("i32.{name}"), (a, b), want);
-            }
-        }
-        for (k, &c) in I32_CONSTS.iter().enumerate() {
-            let f = instance
-                .get_typed_func::<i32, i32>(&mut store, &format!("{name}/{k}"))
-                .unwrap();
-            for &a in I32_INPUTS {
-                let want = Ok(i32::from(op(a, c)));
-                check(&mut store, &f, &format!("i32.{name} with {c}"), a, want);
-            }
-        }
-    }
+    let ops = as_binops(int_cmpops!(i32, u32));
+    check_binary("i32", "i32", &ops, I32_INPUTS, I32_CONSTS);
 }
 
 #[test]
 fn i64_comparisons() {
-    let ops = int_cmpops!(i64, u64);
-    let names: Vec<&str> = ops.iter().map(|(n, _)| *n).collect();
-    let (mut store, instance) = instantiate(&binop_module("i64", "i32", &names, I64_CONSTS));
-    for (name, op) in &ops {
-        let f = instance
-            .get_typed_func::<(i64, i64), i32>(&mut store, name)
-            .unwrap();
-        for &a in I64_INPUTS {
-            for &b in I64_INPUTS {
-                let want = Ok(i32::from(op(a, b)));
-                check(&mut store, &f, &format!("i64.{name}"), (a, b), want);
-            }
-        }
-        for (k, &c) in I64_CONSTS.iter().enumerate() {
-            let f = instance
-                .get_typed_func::<i64, i32>(&mut store, &format!("{name}/{k}"))
-                .unwrap();
-            for &a in I64_INPUTS {
-                let want = Ok(i32::from(op(a, c)));
-                check(&mut store, &f, &format!("i64.{name} with {c}"), a, want);
-            }
-        }
-    }
+    let ops = as_binops(int_cmpops!(i64, u64));
+    check_binary("i64", "i32", &ops, I64_INPUTS, I64_CONSTS);
 }
 
 #[test]
@@ -266,9 +230,7 @@ fn unary_operators_and_conversions() {
         ("i32.extend16_s", |a| i32::from(a as i16)),
     ];
     for (name, op) in i32_ops {
-        let f = instance
-            .get_typed_func::<i32, i32>(&mut store, name)
-            .unwrap();
+        let f = typed::<i32, i32>(&mut store, instance, name);
         for &a in I32_INPUTS {
             check(&mut store, &f, name, a, Ok(op(a)));
         }
@@ -283,23 +245,15 @@ fn unary_operators_and_conversions() {
         ("i64.extend32_s", |a| i64::from(a as i32)),
     ];
     for (name, op) in i64_ops {
-        let f = instance
-            .get_typed_func::<i64, i64>(&mut store, name)
-            .unwrap();
+        let f = typed::<i64, i64>(&mut store, instance, name);
         for &a in I64_INPUTS {
             check(&mut store, &f, name, a, Ok(op(a)));
         }
     }
 
-    let eqz = instance
-        .get_typed_func::<i64, i32>(&mut store, "i64.eqz")
-        .unwrap();
-    let wrap = instance
-        .get_typed_func::<i64, i32>(&mut store, "i32.wrap_i64")
-        .unwrap();
-    let branch = instance
-        .get_typed_func::<i64, i32>(&mut store, "eqz_branch")
-        .unwrap();
+    let eqz = typed::<i64, i32>(&mut store, instance, "i64.eqz");
+    let wrap = typed::<i64, i32>(&mut store, instance, "i32.wrap_i64");
+    let branch = typed::<i64, i32>(&mut store, instance, "eqz_branch");
     for &a in I64_INPUTS {
         check(&mut store, &eqz, "i64.eqz", a, Ok(i32::from(a == 0)));
         check(&mut store, &wrap, "i32.wrap_i64", a, Ok(a as i32));
@@ -312,12 +266,8 @@ fn unary_operators_and_conversions() {
         );
     }
 
-    let ext_s = instance
-        .get_typed_func::<i32, i64>(&mut store, "i64.extend_i32_s")
-        .unwrap();
-    let ext_u = instance
-        .get_typed_func::<i32, i64>(&mut store, "i64.extend_i32_u")
-        .unwrap();
+    let ext_s = typed::<i32, i64>(&mut store, instance, "i64.extend_i32_s");
+    let ext_u = typed::<i32, i64>(&mut store, instance, "i64.extend_i32_u");
     for &a in I32_INPUTS {
         check(&mut store, &ext_s, "i64.extend_i32_s", a, Ok(i64::from(a)));
         check(
@@ -357,19 +307,11 @@ fn locals() {
               (i64.add (i64.add (i64.add (local.get 4) (local.get 5)) (i64.add (local.get 6) (local.get 7)))
                 (i64.add (i64.add (local.get 8) (local.get 9)) (i64.add (local.get 10) (local.get 11)))))))"#,
     );
-    let zeroes = instance
-        .get_typed_func::<(), (i32, i64, i32)>(&mut store, "zeroes")
-        .unwrap();
+    let zeroes = typed::<(), (i32, i64, i32)>(&mut store, instance, "zeroes");
     check(&mut store, &zeroes, "zeroes", (), Ok((0, 0, 0)));
-    let tee = instance
-        .get_typed_func::<i32, i32>(&mut store, "tee")
-        .unwrap();
-    let swap = instance
-        .get_typed_func::<(i32, i64), (i64, i32)>(&mut store, "swap")
-        .unwrap();
-    let params = instance
-        .get_typed_func::<i32, i32>(&mut store, "params_are_locals")
-        .unwrap();
+    let tee = typed::<i32, i32>(&mut store, instance, "tee");
+    let swap = typed::<(i32, i64), (i64, i32)>(&mut store, instance, "swap");
+    let params = typed::<i32, i32>(&mut store, instance, "params_are_locals");
     for (&a, &b) in I32_INPUTS.iter().zip(I64_INPUTS) {
         check(&mut store, &tee, "tee", a, Ok(a.wrapping_mul(a)));
         check(&mut store, &swap, "swap", (a, b), Ok((b, a)));
@@ -381,9 +323,7 @@ fn locals() {
             Ok(a.wrapping_add(5)),
         );
     }
-    let many = instance
-        .get_typed_func::<(), i64>(&mut store, "many")
-        .unwrap();
+    let many = typed::<(), i64>(&mut store, instance, "many");
     check(&mut store, &many, "many", (), Ok(78));
 }
 
@@ -415,21 +355,11 @@ fn globals() {
     .unwrap();
     let instance = Instance::new(&mut store, &module, &[Extern::Global(imported)]).unwrap();
 
-    let get_c = instance
-        .get_typed_func::<(), i32>(&mut store, "get_c")
-        .unwrap();
-    let get_m = instance
-        .get_typed_func::<(), i64>(&mut store, "get_m")
-        .unwrap();
-    let set_m = instance
-        .get_typed_func::<i64, ()>(&mut store, "set_m")
-        .unwrap();
-    let bump = instance
-        .get_typed_func::<(), i32>(&mut store, "bump")
-        .unwrap();
-    let double = instance
-        .get_typed_func::<(), i64>(&mut store, "double_host")
-        .unwrap();
+    let get_c = typed::<(), i32>(&mut store, instance, "get_c");
+    let get_m = typed::<(), i64>(&mut store, instance, "get_m");
+    let set_m = typed::<i64, ()>(&mut store, instance, "set_m");
+    let bump = typed::<(), i32>(&mut store, instance, "bump");
+    let double = typed::<(), i64>(&mut store, instance, "double_host");
 
     assert_eq!(get_c.call(&mut store, ()).unwrap(), 42);
     assert_eq!(get_m.call(&mut store, ()).unwrap(), -5);
@@ -592,12 +522,8 @@ fn blocks_branches_and_loops() {
         check(&mut store, &ret, "return_from_loop", a, Ok(x));
     }
 
-    let select = instance
-        .get_typed_func::<(i32, i32, i32), i32>(&mut store, "select")
-        .unwrap();
-    let select_i64 = instance
-        .get_typed_func::<(i64, i64, i32), i64>(&mut store, "select_i64")
-        .unwrap();
+    let select = typed::<(i32, i32, i32), i32>(&mut store, instance, "select");
+    let select_i64 = typed::<(i64, i64, i32), i64>(&mut store, instance, "select_i64");
     for &c in I32_INPUTS {
         check(
             &mut store,
@@ -654,28 +580,20 @@ fn calls_and_recursion() {
         }
         a
     }
-    let fib_w = instance
-        .get_typed_func::<i64, i64>(&mut store, "fib")
-        .unwrap();
+    let fib_w = typed::<i64, i64>(&mut store, instance, "fib");
     for n in 0..25 {
         check(&mut store, &fib_w, "fib", n, Ok(fib(n)));
     }
-    let fac = instance
-        .get_typed_func::<i64, i64>(&mut store, "fac")
-        .unwrap();
+    let fac = typed::<i64, i64>(&mut store, instance, "fac");
     for n in 0..30i64 {
         let want = (1..=n).fold(1i64, |acc, i| acc.wrapping_mul(i));
         check(&mut store, &fac, "fac", n, Ok(want));
     }
-    let even = instance
-        .get_typed_func::<i32, i32>(&mut store, "even")
-        .unwrap();
+    let even = typed::<i32, i32>(&mut store, instance, "even");
     for n in [0, 1, 2, 7, 100, 1001] {
         check(&mut store, &even, "even", n, Ok(i32::from(n % 2 == 0)));
     }
-    let call_mix = instance
-        .get_typed_func::<(i32, i64), i64>(&mut store, "call_mix")
-        .unwrap();
+    let call_mix = typed::<(i32, i64), i64>(&mut store, instance, "call_mix");
     for (&a, &b) in I32_INPUTS.iter().zip(I64_INPUTS) {
         // The stack machine's order of operations, step by step.
         let a64 = i64::from(a);
@@ -727,18 +645,10 @@ fn multi_value() {
           (func (export "swap3") (param i32 i64 i32) (result i32 i64 i32)
             local.get 2 local.get 1 local.get 0))"#,
     );
-    let divmod = instance
-        .get_typed_func::<(i32, i32), (i32, i32)>(&mut store, "divmod")
-        .unwrap();
-    let recombine = instance
-        .get_typed_func::<(i32, i32), i32>(&mut store, "recombine")
-        .unwrap();
-    let block_params = instance
-        .get_typed_func::<(i32, i32), i32>(&mut store, "block_params")
-        .unwrap();
-    let if_params = instance
-        .get_typed_func::<(i32, i32, i32), (i32, i32)>(&mut store, "if_params")
-        .unwrap();
+    let divmod = typed::<(i32, i32), (i32, i32)>(&mut store, instance, "divmod");
+    let recombine = typed::<(i32, i32), i32>(&mut store, instance, "recombine");
+    let block_params = typed::<(i32, i32), i32>(&mut store, instance, "block_params");
+    let if_params = typed::<(i32, i32, i32), (i32, i32)>(&mut store, instance, "if_params");
     for &a in I32_INPUTS {
         for &b in I32_INPUTS {
             let (ua, ub) = (a as u32, b as u32);
@@ -767,16 +677,12 @@ fn multi_value() {
             }
         }
     }
-    let loop_params = instance
-        .get_typed_func::<i32, i32>(&mut store, "loop_params")
-        .unwrap();
+    let loop_params = typed::<i32, i32>(&mut store, instance, "loop_params");
     for n in [0, 1, 2, 10, 100, 100_000] {
         let want = (1..=n).fold(0i32, |acc, i| acc.wrapping_add(i));
         check(&mut store, &loop_params, "loop_params", n, Ok(want));
     }
-    let br_multi = instance
-        .get_typed_func::<(i64, i32), (i32, i64)>(&mut store, "br_multi")
-        .unwrap();
+    let br_multi = typed::<(i64, i32), (i32, i64)>(&mut store, instance, "br_multi");
     check(
         &mut store,
         &br_multi,
@@ -785,9 +691,7 @@ fn multi_value() {
         Ok((0, i64::MIN)),
     );
     check(&mut store, &br_multi, "br_multi", (5, 3), Ok((-1, -1)));
-    let swap3 = instance
-        .get_typed_func::<(i32, i64, i32), (i32, i64, i32)>(&mut store, "swap3")
-        .unwrap();
+    let swap3 = typed::<(i32, i64, i32), (i32, i64, i32)>(&mut store, instance, "swap3");
     check(&mut store, &swap3, "swap3", (1, 2, 3), Ok((3, 2, 1)));
 }
 
@@ -853,9 +757,7 @@ fn host_functions_called_from_wasm() {
     let imports = [add, log, pair, fail, peek, sub].map(Extern::Func);
     let instance = Instance::new(&mut store, &module, &imports).unwrap();
 
-    let add_w = instance
-        .get_typed_func::<(i32, i64), i64>(&mut store, "add")
-        .unwrap();
+    let add_w = typed::<(i32, i64), i64>(&mut store, instance, "add");
     for (&a, &b) in I32_INPUTS.iter().zip(I64_INPUTS) {
         assert_eq!(
             add_w.call(&mut store, (a, b)).unwrap(),
@@ -863,17 +765,13 @@ fn host_functions_called_from_wasm() {
         );
     }
 
-    let log3 = instance
-        .get_typed_func::<i32, ()>(&mut store, "log3")
-        .unwrap();
+    let log3 = typed::<i32, ()>(&mut store, instance, "log3");
     log3.call(&mut store, 10).unwrap();
     log3.call(&mut store, -1).unwrap();
     assert_eq!(store.data(), &[10, 11, 12, -1, 0, 1]);
 
     // `pair` returns (2a, a << 32); the wasm ors the two together.
-    let pair_w = instance
-        .get_typed_func::<i32, i64>(&mut store, "pair")
-        .unwrap();
+    let pair_w = typed::<i32, i64>(&mut store, instance, "pair");
     for &a in I32_INPUTS {
         let hi = u64::from(a as u32) << 32;
         let lo = u64::from((a as u32).wrapping_mul(2));
@@ -884,9 +782,7 @@ fn host_functions_called_from_wasm() {
         );
     }
 
-    let fail_w = instance
-        .get_typed_func::<i32, i32>(&mut store, "fail")
-        .unwrap();
+    let fail_w = typed::<i32, i32>(&mut store, instance, "fail");
     assert_eq!(fail_w.call(&mut store, 4).unwrap(), 5);
     let err = fail_w.call(&mut store, -3).unwrap_err();
     assert!(
@@ -900,14 +796,10 @@ fn host_functions_called_from_wasm() {
     // The store is still usable after a host error unwound wasm frames.
     assert_eq!(fail_w.call(&mut store, 0).unwrap(), 1);
 
-    let peek_w = instance
-        .get_typed_func::<(), i32>(&mut store, "peek")
-        .unwrap();
+    let peek_w = typed::<(), i32>(&mut store, instance, "peek");
     assert_eq!(peek_w.call(&mut store, ()).unwrap(), 41);
 
-    let sub_w = instance
-        .get_typed_func::<(i64, i64), i64>(&mut store, "sub")
-        .unwrap();
+    let sub_w = typed::<(i64, i64), i64>(&mut store, instance, "sub");
     for (&a, &b) in I64_INPUTS.iter().zip(I64_INPUTS.iter().rev()) {
         assert_eq!(sub_w.call(&mut store, (a, b)).unwrap(), a.wrapping_sub(b));
     }
@@ -1057,18 +949,10 @@ fn traps_have_codes_messages_and_frames() {
           (func $loop (export "recurse") (param i32) (result i32)
             (i32.add (call $loop (i32.add (local.get 0) (i32.const 1))) (i32.const 1))))"#,
     );
-    let outer = instance
-        .get_typed_func::<i32, i32>(&mut store, "outer")
-        .unwrap();
-    let div = instance
-        .get_typed_func::<(i32, i32), i32>(&mut store, "div")
-        .unwrap();
-    let rem = instance
-        .get_typed_func::<(i64, i64), i64>(&mut store, "rem")
-        .unwrap();
-    let recurse = instance
-        .get_typed_func::<i32, i32>(&mut store, "recurse")
-        .unwrap();
+    let outer = typed::<i32, i32>(&mut store, instance, "outer");
+    let div = typed::<(i32, i32), i32>(&mut store, instance, "div");
+    let rem = typed::<(i64, i64), i64>(&mut store, instance, "rem");
+    let recurse = typed::<i32, i32>(&mut store, instance, "recurse");
 
     let err = outer.call(&mut store, 0).unwrap_err();
     let trap = err.downcast_ref::<Trap>().expect("a trap");

@@ -2,6 +2,7 @@
 //! name both types, host functions shared by many stores and threads.
 
 use kiln_runtime::*;
+use kiln_tests::typed;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -59,17 +60,13 @@ fn linker_resolves_host_functions_and_store_items() {
     define_env(&mut linker, &mut store);
     let module = Module::new(&engine, CLIENT).unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
-    let run = instance
-        .get_typed_func::<i32, i32>(&mut store, "run")
-        .unwrap();
+    let run = typed::<i32, i32>(&mut store, instance, "run");
     assert_eq!(run.call(&mut store, 5).unwrap(), 16);
     assert_eq!(run.call(&mut store, 5).unwrap(), 17);
     assert_eq!(*store.data(), 2);
     assert_eq!(calls.load(Ordering::Relaxed), 2);
     // A re-exported host function is callable from the host.
-    let add = instance
-        .get_typed_func::<(i32, i32), i32>(&mut store, "add")
-        .unwrap();
+    let add = typed::<(i32, i32), i32>(&mut store, instance, "add");
     assert_eq!(add.call(&mut store, (40, 2)).unwrap(), 42);
     // `Linker::get` hands out store items and registers host functions.
     assert!(
@@ -181,9 +178,7 @@ fn instance_pre_is_send_sync_clone_and_serves_many_stores_and_threads() {
                 for i in 0..500 {
                     let mut store = Store::new(&engine, 0u32);
                     let instance = pre.instantiate(&mut store).unwrap();
-                    let run = instance
-                        .get_typed_func::<i32, i32>(&mut store, "run")
-                        .unwrap();
+                    let run = typed::<i32, i32>(&mut store, instance, "run");
                     assert_eq!(run.call(&mut store, i + t).unwrap(), i + t + 7);
                     assert_eq!(*store.data(), 1);
                 }

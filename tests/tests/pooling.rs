@@ -3,24 +3,37 @@
 //! exhausting the pool is an error.
 
 use kiln_runtime::*;
+use kiln_tests::typed;
 
-const MODULE: &str = r#"(module
+/// A two-page memory with "hello" at 100 (placed by `$hello`, a data
+/// segment, after `$imports`) and "world" at 70000, and functions to read,
+/// write and grow it.
+macro_rules! memory_module {
+    ($imports:literal, $hello:literal) => {
+        concat!(
+            "(module ",
+            $imports,
+            r#"
   (memory (export "mem") 2)
-  (data (i32.const 100) "hello")
+  "#,
+            $hello,
+            r#"
   (data (i32.const 70000) "world")
   (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
   (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
-  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#
+        )
+    };
+}
 
-/// Segments at an offset from an imported global: no image, copied.
-const NO_IMAGE: &str = r#"(module
-  (import "env" "at" (global i32))
-  (memory (export "mem") 2)
-  (data (global.get 0) "hello")
-  (data (i32.const 70000) "world")
-  (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
-  (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
-  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+/// Constant segment offsets: the data becomes a memory image.
+const MODULE: &str = memory_module!("", r#"(data (i32.const 100) "hello")"#);
+
+/// A segment at an offset from an imported global (100): no image, copied.
+const NO_IMAGE: &str = memory_module!(
+    r#"(import "env" "at" (global i32))"#,
+    r#"(data (global.get 0) "hello")"#
+);
 
 fn pooling(f: impl FnOnce(&mut PoolingAllocationConfig)) -> Engine {
     let mut pool = PoolingAllocationConfig::new();
@@ -49,15 +62,9 @@ fn check_reset(engine: &Engine, wat: &str) {
     for round in 0..6 {
         let mut store = Store::new(engine, ());
         let instance = instantiate(engine, wat, &mut store).unwrap();
-        let peek = instance
-            .get_typed_func::<i32, i32>(&mut store, "peek")
-            .unwrap();
-        let poke = instance
-            .get_typed_func::<(i32, i32), ()>(&mut store, "poke")
-            .unwrap();
-        let grow = instance
-            .get_typed_func::<i32, i32>(&mut store, "grow")
-            .unwrap();
+        let peek = typed::<i32, i32>(&mut store, instance, "peek");
+        let poke = typed::<(i32, i32), ()>(&mut store, instance, "poke");
+        let grow = typed::<i32, i32>(&mut store, instance, "grow");
         assert_eq!(
             peek.call(&mut store, 100).unwrap(),
             i32::from(b'h'),
@@ -141,9 +148,7 @@ fn exhausting_the_pool_is_an_error() {
     )
     .unwrap();
     let instance = Instance::new(&mut store, &grower, &[]).unwrap();
-    let grow = instance
-        .get_typed_func::<i32, i32>(&mut store, "grow")
-        .unwrap();
+    let grow = typed::<i32, i32>(&mut store, instance, "grow");
     assert_eq!(grow.call(&mut store, 3).unwrap(), 1);
     assert_eq!(grow.call(&mut store, 1).unwrap(), -1);
 }
@@ -163,12 +168,8 @@ fn pooled_instances_on_two_threads() {
                 for i in 0..300 {
                     let mut store = Store::new(&engine, ());
                     let instance = pre.instantiate(&mut store).unwrap();
-                    let peek = instance
-                        .get_typed_func::<i32, i32>(&mut store, "peek")
-                        .unwrap();
-                    let poke = instance
-                        .get_typed_func::<(i32, i32), ()>(&mut store, "poke")
-                        .unwrap();
+                    let peek = typed::<i32, i32>(&mut store, instance, "peek");
+                    let poke = typed::<(i32, i32), ()>(&mut store, instance, "poke");
                     assert_eq!(peek.call(&mut store, 101).unwrap(), i32::from(b'e'));
                     assert_eq!(peek.call(&mut store, 200).unwrap(), 0);
                     poke.call(&mut store, (200, t * 1000 + i)).unwrap();

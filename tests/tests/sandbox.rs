@@ -3,6 +3,7 @@
 //! One module per concept.
 
 use kiln_runtime::*;
+use kiln_tests::typed;
 
 fn engine_with(f: impl FnOnce(&mut Config)) -> Engine {
     let mut config = Config::new();
@@ -11,10 +12,7 @@ fn engine_with(f: impl FnOnce(&mut Config)) -> Engine {
 }
 
 fn instance(engine: &Engine, wat: &str) -> (Store<()>, Instance) {
-    let module = Module::new(engine, wat).unwrap();
-    let mut store = Store::new(engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    (store, instance)
+    kiln_tests::instantiate_in(engine, (), wat, &[])
 }
 
 fn trap_of(result: Result<impl std::fmt::Debug>) -> Trap {
@@ -116,9 +114,7 @@ mod traps {
             );
         }
         // The store is still usable after all those traps.
-        let f = instance
-            .get_typed_func::<(), i32>(&mut store, "div_zero")
-            .unwrap();
+        let f = typed::<(), i32>(&mut store, instance, "div_zero");
         assert!(f.call(&mut store, ()).is_err());
     }
 
@@ -132,9 +128,7 @@ mod traps {
                 (func $middle (param i32) (result i32) (call $inner (local.get 0)))
                 (func (export "outer") (param i32) (result i32) (call $middle (local.get 0))))"#,
         );
-        let f = instance
-            .get_typed_func::<i32, i32>(&mut store, "outer")
-            .unwrap();
+        let f = typed::<i32, i32>(&mut store, instance, "outer");
         let trap = trap_of(f.call(&mut store, 0));
         let names: Vec<_> = trap.frames().iter().map(|f| f.func_name()).collect();
         assert_eq!(names, [Some("inner"), Some("middle"), None]);
@@ -165,9 +159,7 @@ mod traps {
             Ok(())
         });
         let instance = Instance::new(&mut store, &module, &[f.into()]).unwrap();
-        let run = instance
-            .get_typed_func::<i32, ()>(&mut store, "run")
-            .unwrap();
+        let run = typed::<i32, ()>(&mut store, instance, "run");
         run.call(&mut store, 0).unwrap();
         let err = run.call(&mut store, 1).unwrap_err();
         assert_eq!(err.to_string(), "host says no");
@@ -204,9 +196,7 @@ mod traps {
             },
         );
         let instance = Instance::new(&mut store, &module, &[host.into()]).unwrap();
-        let outer = instance
-            .get_typed_func::<i32, i32>(&mut store, "outer")
-            .unwrap();
+        let outer = typed::<i32, i32>(&mut store, instance, "outer");
         assert_eq!(outer.call(&mut store, 5).unwrap(), 2);
         // Propagated through the outer wasm frame to the host.
         let trap = trap_of(outer.call(&mut store, 0));
@@ -223,18 +213,14 @@ mod traps {
                 std::thread::spawn(move || {
                     let mut store = Store::new(&engine, ());
                     let instance = Instance::new(&mut store, &module, &[]).unwrap();
-                    let f = instance
-                        .get_typed_func::<(), i32>(&mut store, "oob_load")
-                        .unwrap();
+                    let f = typed::<(), i32>(&mut store, instance, "oob_load");
                     for _ in 0..2000 {
                         assert_eq!(
                             trap_of(f.call(&mut store, ())).code(),
                             TrapCode::MemoryOutOfBounds
                         );
                     }
-                    let r = instance
-                        .get_typed_func::<(), ()>(&mut store, "recurse")
-                        .unwrap();
+                    let r = typed::<(), ()>(&mut store, instance, "recurse");
                     assert_eq!(
                         trap_of(r.call(&mut store, ())).code(),
                         TrapCode::StackOverflow
@@ -261,9 +247,7 @@ mod traps {
     fn a_million_traps_leak_nothing() {
         let engine = Engine::default();
         let (mut store, instance) = instance(&engine, TRAPS);
-        let f = instance
-            .get_typed_func::<(), i32>(&mut store, "div_zero")
-            .unwrap();
+        let f = typed::<(), i32>(&mut store, instance, "div_zero");
         for _ in 0..20_000 {
             assert!(f.call(&mut store, ()).is_err());
         }
@@ -301,36 +285,16 @@ mod memory {
     /// The same checks in every bounds-checking configuration.
     fn check(engine: &Engine) {
         let (mut store, instance) = instance(engine, MEM);
-        let load8 = instance
-            .get_typed_func::<i32, i32>(&mut store, "load8")
-            .unwrap();
-        let load16 = instance
-            .get_typed_func::<i32, i32>(&mut store, "load16")
-            .unwrap();
-        let load32 = instance
-            .get_typed_func::<i32, i32>(&mut store, "load32")
-            .unwrap();
-        let load64 = instance
-            .get_typed_func::<i32, i64>(&mut store, "load64")
-            .unwrap();
-        let loadf64 = instance
-            .get_typed_func::<i32, f64>(&mut store, "loadf64")
-            .unwrap();
-        let load_far = instance
-            .get_typed_func::<i32, i32>(&mut store, "load_far")
-            .unwrap();
-        let store32 = instance
-            .get_typed_func::<(i32, i32), ()>(&mut store, "store32")
-            .unwrap();
-        let store8 = instance
-            .get_typed_func::<(i32, i32), ()>(&mut store, "store8")
-            .unwrap();
-        let grow = instance
-            .get_typed_func::<i32, i32>(&mut store, "grow")
-            .unwrap();
-        let size = instance
-            .get_typed_func::<(), i32>(&mut store, "size")
-            .unwrap();
+        let load8 = typed::<i32, i32>(&mut store, instance, "load8");
+        let load16 = typed::<i32, i32>(&mut store, instance, "load16");
+        let load32 = typed::<i32, i32>(&mut store, instance, "load32");
+        let load64 = typed::<i32, i64>(&mut store, instance, "load64");
+        let loadf64 = typed::<i32, f64>(&mut store, instance, "loadf64");
+        let load_far = typed::<i32, i32>(&mut store, instance, "load_far");
+        let store32 = typed::<(i32, i32), ()>(&mut store, instance, "store32");
+        let store8 = typed::<(i32, i32), ()>(&mut store, instance, "store8");
+        let grow = typed::<i32, i32>(&mut store, instance, "grow");
+        let size = typed::<(), i32>(&mut store, instance, "size");
 
         store32.call(&mut store, (65532, -2)).unwrap();
         assert_eq!(load32.call(&mut store, 65532).unwrap(), -2);
@@ -396,9 +360,7 @@ mod memory {
             &engine,
             r#"(module (memory 1) (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#,
         );
-        let grow = instance
-            .get_typed_func::<i32, i32>(&mut store, "grow")
-            .unwrap();
+        let grow = typed::<i32, i32>(&mut store, instance, "grow");
         assert_eq!(grow.call(&mut store, 3).unwrap(), 1);
         assert_eq!(grow.call(&mut store, 1).unwrap(), -1);
     }
@@ -442,9 +404,7 @@ mod stack_overflow {
             .stack_size(256 * 1024)
             .spawn(|| {
                 let (mut store, instance) = instance(&Engine::default(), DEEP);
-                let rec = instance
-                    .get_typed_func::<i32, i32>(&mut store, "rec")
-                    .unwrap();
+                let rec = typed::<i32, i32>(&mut store, instance, "rec");
                 trap_of(rec.call(&mut store, 1_000_000)).code()
             })
             .unwrap();
@@ -468,12 +428,8 @@ mod interrupt {
             c.consume_fuel(true);
         });
         let (mut store, instance) = instance(&engine, SPIN);
-        let spin = instance
-            .get_typed_func::<(), ()>(&mut store, "spin")
-            .unwrap();
-        let count = instance
-            .get_typed_func::<i32, i32>(&mut store, "count")
-            .unwrap();
+        let spin = typed::<(), ()>(&mut store, instance, "spin");
+        let count = typed::<i32, i32>(&mut store, instance, "count");
         store.set_fuel(10_000).unwrap();
         assert_eq!(
             trap_of(spin.call(&mut store, ())).code(),
@@ -495,12 +451,8 @@ mod interrupt {
             c.epoch_interruption(true);
         });
         let (mut store, instance) = instance(&engine, SPIN);
-        let spin = instance
-            .get_typed_func::<(), ()>(&mut store, "spin")
-            .unwrap();
-        let count = instance
-            .get_typed_func::<i32, i32>(&mut store, "count")
-            .unwrap();
+        let spin = typed::<(), ()>(&mut store, instance, "spin");
+        let count = typed::<i32, i32>(&mut store, instance, "count");
         // No deadline set: runs to completion.
         assert_eq!(count.call(&mut store, 100_000).unwrap(), 100_000);
         store.set_epoch_deadline(1);
