@@ -112,6 +112,26 @@ pub struct ElemSegment {
     pub items: Vec<ConstExpr>,
 }
 
+/// How a defined table gets its elements at instantiation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TableInit {
+    /// Lazily: the table starts with every element uninitialized, and
+    /// element `i` becomes, on first access, function `funcs[i]` (null
+    /// for [`TableInit::NULL`] and past the end). Chosen for `funcref`
+    /// tables whose active segments all have constant, in-bounds offsets
+    /// and `ref.func`/`ref.null` items, so instantiation cost does not
+    /// grow with the table.
+    Lazy(Box<[u32]>),
+    /// Eagerly: filled with null, then the active segments are applied
+    /// in order at instantiation (and may trap).
+    Eager,
+}
+
+impl TableInit {
+    /// The entry of a [`TableInit::Lazy`] image that stands for null.
+    pub const NULL: u32 = u32::MAX;
+}
+
 /// A data segment.
 #[derive(Clone, Debug)]
 pub struct DataSegment {
@@ -161,6 +181,8 @@ pub struct ModuleInfo {
     /// Functions referenced outside of calls (exports, elements, `ref.func`),
     /// which need a function reference in the VMContext.
     pub escaping_funcs: Vec<bool>,
+    /// How each defined table is initialized (indexed by defined table).
+    pub table_inits: Vec<TableInit>,
 }
 
 /// A function body waiting for validation and translation.
@@ -262,7 +284,75 @@ impl ModuleInfo {
         }
         // `ref.func` in code may only name functions declared above (by
         // validation), so no body needs scanning.
+        info.table_inits = info.compute_table_inits();
         Ok((info, bodies))
+    }
+
+    /// The defined table an active element segment initializes lazily
+    /// (through [`TableInit::Lazy`]) rather than at instantiation.
+    pub fn lazy_segment_table(&self, segment: &ElemSegment) -> Option<u32> {
+        let SegmentMode::Active { index, .. } = segment.mode else {
+            return None;
+        };
+        let defined = index.checked_sub(self.num_imported_tables)?;
+        matches!(self.table_inits[defined as usize], TableInit::Lazy(_)).then_some(defined)
+    }
+
+    /// Folds the active segments of each defined `funcref` table into a
+    /// lazy-initialization image where every segment allows it.
+    fn compute_table_inits(&self) -> Vec<TableInit> {
+        let defined = &self.tables[self.num_imported_tables as usize..];
+        let mut images: Vec<Option<Vec<u32>>> = defined
+            .iter()
+            .map(|t| (t.element() == ValType::FuncRef).then(Vec::new))
+            .collect();
+        for seg in &self.elems {
+            let SegmentMode::Active { index, offset } = seg.mode else {
+                continue;
+            };
+            let Some(d) = index.checked_sub(self.num_imported_tables) else {
+                continue;
+            };
+            let d = d as usize;
+            let Some(image) = images[d].as_mut() else {
+                continue;
+            };
+            let items: Option<Vec<u32>> = seg
+                .items
+                .iter()
+                .map(|item| match item {
+                    ConstExpr::RefFunc(f) => Some(*f),
+                    ConstExpr::RefNull => Some(TableInit::NULL),
+                    _ => None,
+                })
+                .collect();
+            let start = match offset {
+                ConstExpr::I32(o) => Some(u64::from(o as u32)),
+                _ => None,
+            };
+            match (start, items) {
+                (Some(start), Some(items))
+                    if start + items.len() as u64 <= defined[d].minimum() =>
+                {
+                    let start = start as usize;
+                    let end = start + items.len();
+                    if image.len() < end {
+                        image.resize(end, TableInit::NULL);
+                    }
+                    image[start..end].copy_from_slice(&items);
+                }
+                // Computed offsets, global items, or a segment that traps:
+                // applied at instantiation, in order.
+                _ => images[d] = None,
+            }
+        }
+        images
+            .into_iter()
+            .map(|image| match image {
+                Some(image) => TableInit::Lazy(image.into()),
+                None => TableInit::Eager,
+            })
+            .collect()
     }
 
     fn section(&mut self, payload: Payload<'_>, wasm: &[u8]) -> Result<()> {

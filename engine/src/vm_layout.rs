@@ -94,6 +94,12 @@ pub mod func_ref {
     pub const SIZE: u32 = 32;
 }
 
+/// How `funcref` table elements are stored: a `VMFuncRef` pointer (or 0
+/// for null) with [`FUNCREF_INIT_BIT`] set, so that a stored 0 means "not
+/// yet initialized" (see `TableInit::Lazy`). `externref` tables store
+/// their values as they are.
+pub const FUNCREF_INIT_BIT: u64 = 1;
+
 /// `VMGlobalDefinition`: 16 bytes of storage, little-endian, value at offset 0.
 pub const GLOBAL_DEF_SIZE: u32 = 16;
 
@@ -129,8 +135,13 @@ pub mod builtins {
     pub const TABLE_INIT: u32 = 8;
     /// `elem_drop(vmctx, elem: u32)`.
     pub const ELEM_DROP: u32 = 9;
+    /// `table_lazy_init(vmctx, def, index: u32) -> usize`: materializes an
+    /// uninitialized element of a `funcref` table and returns it, encoded.
+    pub const TABLE_LAZY_INIT: u32 = 10;
+    /// `ref_func(vmctx, func: u32) -> *const VMFuncRef`.
+    pub const REF_FUNC: u32 = 11;
     /// Number of entries.
-    pub const COUNT: u32 = 10;
+    pub const COUNT: u32 = 12;
 }
 
 /// Offsets of the VMContext fields of one module.

@@ -322,19 +322,17 @@ impl Table {
 
     /// Number of elements.
     pub fn size(&self, store: impl AsContext) -> u64 {
-        self.data(&store.as_context().0.opaque).elements().len() as u64
+        self.data(&store.as_context().0.opaque).size() as u64
     }
 
     /// Element `index`, or `None` past the end.
     pub fn get(&self, mut store: impl AsContextMut, index: u64) -> Option<Val> {
-        let store = &store.as_context_mut().0.opaque;
-        let table = self.data(store);
-        let raw = *table.elements().get(usize::try_from(index).ok()?)?;
-        Some(Val::from_raw(
-            store,
-            ValRaw::from_u64(raw as u64),
-            table.ty().element(),
-        ))
+        let store = &mut store.as_context_mut().0.opaque;
+        store.check(self.store);
+        let table = &mut store.tables[self.index as usize];
+        let raw = table.get(usize::try_from(index).ok()?)?;
+        let element = table.ty().element();
+        Some(Val::from_raw(store, ValRaw::from_u64(raw as u64), element))
     }
 
     /// Sets element `index`.
@@ -352,16 +350,10 @@ impl Table {
             );
         }
         let raw = value.to_raw(store)?.get_u64() as usize;
-        let elements = store.tables[self.index as usize].elements_mut();
-        match usize::try_from(index)
-            .ok()
-            .and_then(|i| elements.get_mut(i))
-        {
-            Some(slot) => {
-                *slot = raw;
-                Ok(())
-            }
-            None => bail!("table index {index} out of bounds"),
+        let table = &mut store.tables[self.index as usize];
+        match usize::try_from(index) {
+            Ok(i) if table.set(i, raw) => Ok(()),
+            _ => bail!("table index {index} out of bounds"),
         }
     }
 

@@ -276,13 +276,10 @@ impl Func {
             }
             FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
                 let inst = &store.instances[instance as usize];
-                let off = inst
-                    .module
-                    .offsets()
-                    .func_ref(index)
-                    .expect("functions the host can name have a funcref");
-                // SAFETY: the offset is inside the VMContext allocation.
-                Ok(unsafe { inst.vmctx.as_ptr().add(off as usize) }.cast())
+                // SAFETY: the instance is live, with its imports written.
+                Ok(unsafe {
+                    crate::instance::func_ref_ptr(inst.vmctx.as_ptr(), &inst.module, index)
+                })
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::vm::alloc::InstanceAllocator;
 use crate::vm::table::TableData;
 use crate::vm::{VMContextBox, VMFuncRef, VMGlobalDefinition, ValRaw};
 use anyhow::{Result, anyhow, bail};
-use kiln_engine::module_info::{ConstExpr, SegmentMode};
+use kiln_engine::module_info::{ConstExpr, SegmentMode, TableInit};
 use kiln_engine::vm_layout::VMOffsets;
 use kiln_engine::{Engine, EntityIndex, ExternType, MemoryType, Module, TrapCode};
 
@@ -368,41 +368,19 @@ fn instantiate(
     }
 
     for i in info.num_imported_tables..info.tables.len() as u32 {
-        let mut table = TableData::new(info.tables[i as usize], 0)?;
+        let ty = info.tables[i as usize];
+        let mut table = match info.table_inits[(i - info.num_imported_tables) as usize] {
+            TableInit::Lazy(_) => TableData::new_uninit(ty)?,
+            TableInit::Eager => TableData::new(ty, 0)?,
+        };
         // SAFETY: `table(i)` is a pointer field; the table is boxed.
         unsafe { vmctx.write(offsets.table(i), table.definition()) };
         tables.push(store.tables.len() as u32);
         store.tables.push(table);
     }
 
-    let type_ids = module.type_ids();
-    for (i, escapes) in info.escaping_funcs.iter().enumerate() {
-        if !escapes {
-            continue;
-        }
-        let i = i as u32;
-        let ty = info.funcs[i as usize];
-        let off = offsets.func_ref(i).expect("escaping functions have a slot");
-        let (target, kind) = if info.is_imported_func(i) {
-            // SAFETY: the import slot was written above.
-            let target: crate::vm::VMFuncImport = unsafe { vmctx.read(offsets.imported_func(i)) };
-            (target, crate::func::import_kind(off, i))
-        } else {
-            let target = crate::vm::VMFuncImport {
-                wasm_call: module.code().func_ptr(i - info.num_imported_funcs),
-                vmctx: vmctx.as_ptr(),
-            };
-            (target, crate::func::wasm_kind(i))
-        };
-        let func_ref = VMFuncRef {
-            wasm_call: target.wasm_call,
-            vmctx: target.vmctx,
-            type_id: type_ids[ty as usize],
-            kind,
-        };
-        // SAFETY: `func_ref(i)` is a `VMFuncRef` field.
-        unsafe { vmctx.write(off, func_ref) };
-    }
+    // Function references (`VMFuncRef`s) are written on first use, by
+    // `func_ref_ptr`: instantiation cost does not grow with them.
 
     for i in info.num_imported_globals..info.globals.len() as u32 {
         let init = info.globals[i as usize]
@@ -441,7 +419,18 @@ fn instantiate(
         ..
     } = store;
     let data = instances.last_mut().expect("just pushed");
+    for (d, init) in info.table_inits.iter().enumerate() {
+        if let TableInit::Lazy(_) = init {
+            let table = data.tables[info.num_imported_tables as usize + d];
+            store_tables[table as usize].set_lazy_init(data.vmctx.as_ptr(), module, d as u32);
+        }
+    }
     for (i, seg) in info.elems.iter().enumerate() {
+        if info.lazy_segment_table(seg).is_some() {
+            // In the table's lazy image.
+            data.dropped_elems[i] = true;
+            continue;
+        }
         let (table_index, offset) = match seg.mode {
             SegmentMode::Active { index, offset } => (index, offset),
             SegmentMode::Declared => {
@@ -452,11 +441,9 @@ fn instantiate(
         };
         let at = eval_const(&data.vmctx, module, offset)?.get_u32() as usize;
         let table = &mut store_tables[data.tables[table_index as usize] as usize];
-        let Some(dest) = table.elements_mut().get_mut(at..at + seg.items.len()) else {
+        let values = seg.items.iter().map(|item| data.elem_item(*item));
+        if !table.write(at, values) {
             return Err(Trap::new(TrapCode::TableOutOfBounds).into());
-        };
-        for (slot, item) in dest.iter_mut().zip(&seg.items) {
-            *slot = data.elem_item(*item);
         }
         data.dropped_elems[i] = true;
     }
@@ -489,11 +476,10 @@ fn eval_const(vmctx: &VMContextBox, module: &Module, expr: ConstExpr) -> Result<
         ConstExpr::F64(v) => ValRaw::from_u64(v),
         ConstExpr::RefNull => ValRaw::default(),
         ConstExpr::RefFunc(i) => {
-            let off = module
-                .offsets()
-                .func_ref(i)
-                .expect("functions named in constant expressions escape");
-            ValRaw::from_u64(vmctx.as_ptr() as u64 + u64::from(off))
+            // SAFETY: `vmctx` is an instance of `module`, and the imported
+            // function slots were written first.
+            let func_ref = unsafe { func_ref_ptr(vmctx.as_ptr(), module, i) };
+            ValRaw::from_u64(func_ref as u64)
         }
         ConstExpr::GlobalGet(i) => {
             // SAFETY: constant expressions may only read imported globals,
@@ -508,4 +494,50 @@ fn eval_const(vmctx: &VMContextBox, module: &Module, expr: ConstExpr) -> Result<
             bail!("constant expression {expr:?} is not supported by this version of Kiln")
         }
     })
+}
+
+/// The `VMFuncRef` of function `func` of the instance of `module` whose
+/// VMContext is `vmctx`, (re)written in its slot: function references are
+/// written on first use rather than at instantiation, and writing one is
+/// idempotent, so no "initialized" state is needed.
+///
+/// # Safety
+///
+/// `vmctx` must be the live VMContext of an instance of `module`, with
+/// its imported function slots written; `func` must escape (have a slot).
+pub(crate) unsafe fn func_ref_ptr(vmctx: *mut u8, module: &Module, func: u32) -> *mut VMFuncRef {
+    let info = module.info();
+    let offsets = module.offsets();
+    let off = offsets
+        .func_ref(func)
+        .expect("functions that can be referenced have a funcref slot");
+    let (target, kind) = if info.is_imported_func(func) {
+        // SAFETY: the import slot is a written `VMFuncImport` (the
+        // caller's contract).
+        let target: crate::vm::VMFuncImport = unsafe {
+            vmctx
+                .add(offsets.imported_func(func) as usize)
+                .cast::<crate::vm::VMFuncImport>()
+                .read()
+        };
+        (target, crate::func::import_kind(off, func))
+    } else {
+        let target = crate::vm::VMFuncImport {
+            wasm_call: module.code().func_ptr(func - info.num_imported_funcs),
+            vmctx,
+        };
+        (target, crate::func::wasm_kind(func))
+    };
+    let func_ref = VMFuncRef {
+        wasm_call: target.wasm_call,
+        vmctx: target.vmctx,
+        type_id: module.type_ids()[info.funcs[func as usize] as usize],
+        kind,
+    };
+    // SAFETY: the slot is a `VMFuncRef` field inside the live VMContext.
+    unsafe {
+        let slot = vmctx.add(off as usize).cast::<VMFuncRef>();
+        slot.write(func_ref);
+        slot
+    }
 }

@@ -144,6 +144,47 @@ impl FuncEnv<'_> {
         b.ins().iadd(base, offset)
     }
 
+    /// True if table `table` holds `funcref`s, stored encoded (see
+    /// `vm_layout::FUNCREF_INIT_BIT`).
+    pub fn is_funcref_table(&self, table: u32) -> bool {
+        self.info.tables[table as usize].element() == ValType::FuncRef
+    }
+
+    /// Reads the element at `addr` (element `index`) of `funcref` table
+    /// `table`: the `VMFuncRef` pointer, or 0 for null. An element not
+    /// initialized yet is materialized by a libcall, off the hot path.
+    pub fn load_func_ref(
+        &self,
+        b: &mut FunctionBuilder<'_>,
+        table: u32,
+        addr: Value,
+        index: Value,
+    ) -> Value {
+        let raw = b.ins().load(types::I64, MemFlagsData::trusted(), addr, 0);
+        let lazy = b.create_block();
+        let done = b.create_block();
+        b.append_block_param(done, types::I64);
+        b.ins()
+            .brif(raw, done, &[ir::BlockArg::Value(raw)], lazy, &[]);
+        b.set_cold_block(lazy);
+        b.switch_to_block(lazy);
+        b.seal_block(lazy);
+        let def = self.table_def(b, table);
+        let init = self.call_builtin(
+            b,
+            vm_layout::builtins::TABLE_LAZY_INIT,
+            &[types::I64, types::I32],
+            &[types::I64],
+            &[def, index],
+        );
+        b.ins().jump(done, &[ir::BlockArg::Value(init[0])]);
+        b.switch_to_block(done);
+        b.seal_block(done);
+        let encoded = b.block_params(done)[0];
+        b.ins()
+            .band_imm_s(encoded, !(vm_layout::FUNCREF_INIT_BIT as i64))
+    }
+
     /// `call_indirect`: checks the element and its type, then calls it.
     pub fn call_indirect(
         &self,
@@ -154,7 +195,7 @@ impl FuncEnv<'_> {
         args: &[Value],
     ) -> Vec<Value> {
         let addr = self.table_elem_addr(b, table, index, crate::TrapCode::UndefinedElement);
-        let func_ref = b.ins().load(types::I64, MemFlagsData::trusted(), addr, 0);
+        let func_ref = self.load_func_ref(b, table, addr, index);
         b.ins().trapz(
             func_ref,
             crate::TrapCode::UninitializedElement.to_cranelift(),

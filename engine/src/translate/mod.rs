@@ -719,31 +719,43 @@ impl Translator<'_, '_, '_> {
             }
             O::RefIsNull => self.eqz(),
             O::RefFunc { function_index } => {
-                let off = self
-                    .env
-                    .offsets
-                    .func_ref(function_index)
-                    .expect("ref.func names a declared function");
-                let v = b.ins().iadd_imm_u(self.env.vmctx, i64::from(off));
-                self.push(v);
+                // The function's `VMFuncRef` is written on first use.
+                let index = b.ins().iconst(types::I32, i64::from(function_index));
+                let v = self.env.call_builtin(
+                    self.b,
+                    vm_layout::builtins::REF_FUNC,
+                    &[types::I32],
+                    &[types::I64],
+                    &[index],
+                );
+                self.push(v[0]);
             }
             O::TableGet { table } => {
                 let index = self.pop();
                 let addr =
                     self.env
                         .table_elem_addr(self.b, table, index, TrapCode::TableOutOfBounds);
-                let v = self
-                    .b
-                    .ins()
-                    .load(types::I64, MemFlagsData::trusted(), addr, 0);
+                let v = if self.env.is_funcref_table(table) {
+                    self.env.load_func_ref(self.b, table, addr, index)
+                } else {
+                    self.b
+                        .ins()
+                        .load(types::I64, MemFlagsData::trusted(), addr, 0)
+                };
                 self.push(v);
             }
             O::TableSet { table } => {
-                let value = self.pop();
+                let mut value = self.pop();
                 let index = self.pop();
                 let addr =
                     self.env
                         .table_elem_addr(self.b, table, index, TrapCode::TableOutOfBounds);
+                if self.env.is_funcref_table(table) {
+                    value = self
+                        .b
+                        .ins()
+                        .bor_imm_u(value, vm_layout::FUNCREF_INIT_BIT as i64);
+                }
                 self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
             }
             O::TableSize { table } => {

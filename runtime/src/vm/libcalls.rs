@@ -50,6 +50,10 @@ pub struct VMBuiltins {
         unsafe extern "C" fn(*mut u8, *mut VMTableDefinition, u32, u32, u32, u32) -> u32,
     /// `elem.drop`.
     pub elem_drop: unsafe extern "C" fn(*mut u8, u32),
+    /// Materializes an uninitialized `funcref` table element.
+    pub table_lazy_init: unsafe extern "C" fn(*mut u8, *mut VMTableDefinition, u32) -> usize,
+    /// `ref.func`.
+    pub ref_func: unsafe extern "C" fn(*mut u8, u32) -> usize,
 }
 
 /// The one table all instances share.
@@ -64,6 +68,8 @@ pub static BUILTINS: VMBuiltins = VMBuiltins {
     table_copy,
     table_init,
     elem_drop,
+    table_lazy_init,
+    ref_func,
 };
 
 /// The store and instance of a calling VMContext.
@@ -214,7 +220,8 @@ unsafe extern "C" fn table_fill(
     len: u32,
 ) -> u32 {
     // SAFETY: compiled code passes a definition pointer from its VMContext.
-    fill_items(unsafe { table(def) }.elements_mut(), dst, val, len)
+    let table = unsafe { table(def) };
+    u32::from(table.fill(dst as usize, val, len as usize))
 }
 
 unsafe extern "C" fn table_copy(
@@ -227,10 +234,17 @@ unsafe extern "C" fn table_copy(
 ) -> u32 {
     // SAFETY: compiled code passes definition pointers from its VMContext;
     // the source is borrowed only when it is another table.
-    unsafe {
-        let src_elements = (dst_def != src_def).then(|| table(src_def).elements());
-        copy_items(table(dst_def).elements_mut(), src_elements, dst, src, len)
-    }
+    let ok = unsafe {
+        let src_table = (dst_def != src_def).then(|| table(src_def));
+        TableData::copy(
+            table(dst_def),
+            src_table,
+            dst as usize,
+            src as usize,
+            len as usize,
+        )
+    };
+    u32::from(ok)
 }
 
 unsafe extern "C" fn table_init(
@@ -249,18 +263,35 @@ unsafe extern "C" fn table_init(
     } else {
         &inst.module.info().elems[elem_index as usize].items[..]
     };
-    // SAFETY: compiled code passes a definition pointer from its VMContext.
-    let elements = unsafe { table(def) }.elements_mut();
-    let (Some(d), Some(s)) = (
-        range(dst, len, elements.len()),
-        range(src, len, items.len()),
-    ) else {
+    let Some(s) = range(src, len, items.len()) else {
         return 0;
     };
-    for (slot, item) in elements[d].iter_mut().zip(&items[s]) {
-        *slot = inst.elem_item(*item);
-    }
-    1
+    // SAFETY: compiled code passes a definition pointer from its VMContext.
+    let table = unsafe { table(def) };
+    let values = items[s].iter().map(|item| inst.elem_item(*item));
+    u32::from(table.write(dst as usize, values))
+}
+
+/// Materializes element `index` of the `funcref` table at `def`, which
+/// compiled code found uninitialized; returns it encoded.
+unsafe extern "C" fn table_lazy_init(
+    _vmctx: *mut u8,
+    def: *mut VMTableDefinition,
+    index: u32,
+) -> usize {
+    // SAFETY: compiled code passes a definition pointer from its VMContext,
+    // and an index it has bounds-checked.
+    let table = unsafe { table(def) };
+    table.get_encoded(index as usize).unwrap_or(0)
+}
+
+/// `ref.func`: the function's `VMFuncRef`, written on first use.
+unsafe extern "C" fn ref_func(vmctx: *mut u8, func: u32) -> usize {
+    // SAFETY: called from the instance's own code.
+    let (store, instance) = unsafe { caller(vmctx) };
+    let module = &store.instances[instance].module;
+    // SAFETY: `vmctx` is the live VMContext of an instance of `module`.
+    unsafe { crate::instance::func_ref_ptr(vmctx, module, func) as usize }
 }
 
 unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem_index: u32) {

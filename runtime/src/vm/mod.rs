@@ -129,7 +129,10 @@ pub struct VMContextBox {
 unsafe impl Send for VMContextBox {}
 
 impl VMContextBox {
-    /// Allocates a zeroed VMContext for `offsets` and writes its header.
+    /// Allocates a VMContext for `offsets` and writes its header. The rest
+    /// is left uninitialized: instantiation writes every field but the
+    /// function references, which are written before their first read
+    /// (`instance::func_ref_ptr`).
     ///
     /// `store_ctx` is stored, not dereferenced.
     #[allow(
@@ -144,7 +147,7 @@ impl VMContextBox {
         let layout =
             Layout::from_size_align(offsets.size().max(16) as usize, 16).expect("VMContext layout");
         // SAFETY: the layout has a non-zero size.
-        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+        let ptr = unsafe { std::alloc::alloc(layout) };
         let Some(ptr) = NonNull::new(ptr) else {
             std::alloc::handle_alloc_error(layout)
         };
