@@ -15,7 +15,7 @@ use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, UserFuncName, types
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{Context, FinalizedRelocTarget};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
 use wasmparser::FuncValidatorAllocations;
 
@@ -95,13 +95,15 @@ impl Worker {
     }
 }
 
-/// Compiles every defined function and the trampolines of `info`.
+/// Compiles every defined function and the trampolines of `info`; also
+/// says which tables the code writes with inline stores.
 pub(crate) fn compile(
     engine: &Engine,
     info: &ModuleInfo,
     offsets: &VMOffsets,
     inputs: Vec<FunctionInput<'_>>,
-) -> Result<CodeImage> {
+) -> Result<(CodeImage, Vec<bool>)> {
+    let table_sets: Vec<AtomicBool> = info.tables.iter().map(|_| AtomicBool::new(false)).collect();
     let isa = engine.isa();
     let config = engine.config();
     let n = inputs.len();
@@ -119,7 +121,14 @@ pub(crate) fn compile(
             }
             let input = inputs[i].lock().unwrap().take().expect("taken once");
             let index = info.num_imported_funcs + i as u32;
-            let result = compile_function(&mut worker, isa, config, info, offsets, index, input);
+            let result = compile_function(
+                &mut worker,
+                isa,
+                config,
+                (info, offsets, &table_sets),
+                index,
+                input,
+            );
             *results[i].lock().unwrap() = Some(result);
         }
     };
@@ -155,15 +164,15 @@ pub(crate) fn compile(
         .iter()
         .map(|ty| host_trampoline(&mut worker, isa, ty))
         .collect::<Result<Vec<_>>>()?;
-    CodeImage::new(funcs, array, host)
+    let table_sets = table_sets.into_iter().map(AtomicBool::into_inner).collect();
+    Ok((CodeImage::new(funcs, array, host)?, table_sets))
 }
 
 fn compile_function(
     worker: &mut Worker,
     isa: &dyn TargetIsa,
     config: &Config,
-    info: &ModuleInfo,
-    offsets: &VMOffsets,
+    (info, offsets, table_sets): (&ModuleInfo, &VMOffsets, &[AtomicBool]),
     index: u32,
     input: FunctionInput<'_>,
 ) -> Result<CompiledCode> {
@@ -188,6 +197,7 @@ fn compile_function(
         vmctx: ir::Value::from_u32(0),
         fuel: config.consume_fuel,
         epoch: config.epoch_interruption,
+        table_sets,
     };
     translate::translate_function(&mut env, &mut b, index, &input.body)?;
     b.finalize(isa.frontend_config());

@@ -41,6 +41,9 @@ pub struct PoolingAllocationConfig {
     pub(crate) total_core_instances: u32,
     pub(crate) max_memory_size: u64,
     pub(crate) linear_memory_keep_resident: usize,
+    pub(crate) total_tables: u32,
+    pub(crate) table_elements: usize,
+    pub(crate) table_keep_resident: usize,
 }
 
 impl Default for PoolingAllocationConfig {
@@ -50,12 +53,16 @@ impl Default for PoolingAllocationConfig {
             total_core_instances: 1000,
             max_memory_size: 1 << 32,
             linear_memory_keep_resident: 0,
+            total_tables: 1000,
+            table_elements: 20_000,
+            table_keep_resident: 0,
         }
     }
 }
 
 impl PoolingAllocationConfig {
-    /// Default limits: 1,000 instances and 1,000 memories of up to 4 GiB.
+    /// Default limits: 1,000 instances, 1,000 memories of up to 4 GiB and
+    /// 1,000 tables of up to 20,000 elements.
     pub fn new() -> Self {
         Self::default()
     }
@@ -87,6 +94,44 @@ impl PoolingAllocationConfig {
     pub fn linear_memory_keep_resident(&mut self, bytes: usize) -> &mut Self {
         self.linear_memory_keep_resident = bytes;
         self
+    }
+
+    /// Table slots reserved (each takes `table_elements` pointers of
+    /// address space, committed only as elements are written). Default
+    /// 1,000.
+    pub fn total_tables(&mut self, count: u32) -> &mut Self {
+        self.total_tables = count;
+        self
+    }
+
+    /// The most elements a pooled table may have, initially or by
+    /// growing. Default 20,000.
+    pub fn table_elements(&mut self, count: usize) -> &mut Self {
+        self.table_elements = count;
+        self
+    }
+
+    /// Bytes of each freed table that are reset with `memset` (staying
+    /// resident) instead of being returned to the kernel; a dirty range
+    /// within one page is always reset with `memset`. Default 0.
+    pub fn table_keep_resident(&mut self, bytes: usize) -> &mut Self {
+        self.table_keep_resident = bytes;
+        self
+    }
+
+    /// Table slots reserved.
+    pub fn get_total_tables(&self) -> u32 {
+        self.total_tables
+    }
+
+    /// Most elements of a pooled table.
+    pub fn get_table_elements(&self) -> usize {
+        self.table_elements
+    }
+
+    /// Bytes kept resident per freed table.
+    pub fn get_table_keep_resident(&self) -> usize {
+        self.table_keep_resident
     }
 
     /// Memory slots reserved.

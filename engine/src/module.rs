@@ -93,7 +93,8 @@ impl Module {
     pub fn from_binary(engine: &Engine, wasm: &[u8]) -> Result<Module> {
         let (mut info, bodies) = ModuleInfo::parse(wasm)?;
         let offsets = VMOffsets::new(&info);
-        let code = crate::compile::compile(engine, &info, &offsets, bodies)?;
+        let (code, tables_set_inline) = crate::compile::compile(engine, &info, &offsets, bodies)?;
+        info.tables_set_inline = tables_set_inline;
         let mut data = Vec::new();
         for seg in &mut info.data {
             let start = data.len();

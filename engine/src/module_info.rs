@@ -183,6 +183,9 @@ pub struct ModuleInfo {
     pub escaping_funcs: Vec<bool>,
     /// How each defined table is initialized (indexed by defined table).
     pub table_inits: Vec<TableInit>,
+    /// The tables (imported or defined) that compiled code writes with
+    /// inline stores (`table.set`); known once the module is compiled.
+    pub tables_set_inline: Vec<bool>,
 }
 
 /// A function body waiting for validation and translation.

@@ -7,7 +7,6 @@ use crate::func::{Func, FuncKind, TypedFunc, WasmParams, WasmResults};
 use crate::store::{AsContextMut, StoreOpaque};
 use crate::trap::Trap;
 use crate::vm::alloc::InstanceAllocator;
-use crate::vm::table::TableData;
 use crate::vm::{VMContextBox, VMFuncRef, VMGlobalDefinition, ValRaw};
 use anyhow::{Result, anyhow, bail};
 use kiln_engine::module_info::{ConstExpr, SegmentMode, TableInit};
@@ -368,11 +367,7 @@ fn instantiate(
     }
 
     for i in info.num_imported_tables..info.tables.len() as u32 {
-        let ty = info.tables[i as usize];
-        let mut table = match info.table_inits[(i - info.num_imported_tables) as usize] {
-            TableInit::Lazy(_) => TableData::new_uninit(ty)?,
-            TableInit::Eager => TableData::new(ty, 0)?,
-        };
+        let mut table = allocator.allocate_table(module, i - info.num_imported_tables)?;
         // SAFETY: `table(i)` is a pointer field; the table is boxed.
         unsafe { vmctx.write(offsets.table(i), table.definition()) };
         tables.push(store.tables.len() as u32);
@@ -390,6 +385,12 @@ fn instantiate(
         let def = offsets.defined_global(i - info.num_imported_globals);
         // SAFETY: `defined_global` is a `VMGlobalDefinition` field.
         unsafe { vmctx.write(def, VMGlobalDefinition(value)) };
+    }
+
+    for (t, written) in info.tables_set_inline.iter().enumerate() {
+        if *written {
+            store.tables[tables[t] as usize].mark_written_inline();
+        }
     }
 
     // Counted last, so that every earlier failure needs no release; the

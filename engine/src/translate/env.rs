@@ -83,6 +83,8 @@ pub struct FuncEnv<'m> {
     pub fuel: bool,
     /// Emit epoch checks.
     pub epoch: bool,
+    /// Set for each table the function writes with an inline store.
+    pub table_sets: &'m [std::sync::atomic::AtomicBool],
 }
 
 impl FuncEnv<'_> {

@@ -750,6 +750,8 @@ impl Translator<'_, '_, '_> {
                 let addr =
                     self.env
                         .table_elem_addr(self.b, table, index, TrapCode::TableOutOfBounds);
+                self.env.table_sets[table as usize]
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
                 if self.env.is_funcref_table(table) {
                     value = self
                         .b

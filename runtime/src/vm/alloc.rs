@@ -8,9 +8,10 @@
 //!   engine's allocator is created on first use from its `Config`.
 
 use super::memory::{LinearMemory, WASM_PAGE};
+use super::table::TableData;
 use crate::sys::unix::mmap::{self, Mmap};
 use anyhow::{Result, bail};
-use kiln_engine::module_info::{ConstExpr, SegmentMode};
+use kiln_engine::module_info::{ConstExpr, SegmentMode, TableInit};
 use kiln_engine::{Engine, InstanceAllocationStrategy, Module, PoolingAllocationConfig};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -162,7 +163,14 @@ pub enum InstanceAllocator {
     /// Map on demand.
     OnDemand,
     /// Pooled slots.
-    Pooling(Arc<MemoryPool>, InstanceLimit),
+    Pooling {
+        /// Memory slots.
+        memories: Arc<MemoryPool>,
+        /// Table slots.
+        tables: Arc<TablePool>,
+        /// Live instances.
+        instances: InstanceLimit,
+    },
 }
 
 /// Counts live instances against the pool's limit.
@@ -189,13 +197,14 @@ impl InstanceAllocator {
     fn new(engine: &Engine) -> Result<InstanceAllocator> {
         Ok(match engine.config().get_allocation_strategy() {
             InstanceAllocationStrategy::OnDemand => InstanceAllocator::OnDemand,
-            InstanceAllocationStrategy::Pooling(p) => InstanceAllocator::Pooling(
-                Arc::new(MemoryPool::new(p, engine.config())?),
-                InstanceLimit {
+            InstanceAllocationStrategy::Pooling(p) => InstanceAllocator::Pooling {
+                memories: Arc::new(MemoryPool::new(p, engine.config())?),
+                tables: Arc::new(TablePool::new(p)?),
+                instances: InstanceLimit {
                     live: AtomicUsize::new(0),
                     max: p.get_total_core_instances() as usize,
                 },
-            ),
+            },
         })
     }
 
@@ -215,7 +224,26 @@ impl InstanceAllocator {
         };
         match self {
             InstanceAllocator::OnDemand => LinearMemory::new(ty, module.engine().config(), image),
-            InstanceAllocator::Pooling(pool, _) => LinearMemory::new_pooled(ty, pool, image),
+            InstanceAllocator::Pooling { memories, .. } => {
+                LinearMemory::new_pooled(ty, memories, image)
+            }
+        }
+    }
+
+    /// Allocates `module`'s defined table `index` (a defined-table index),
+    /// uninitialized for lazy initialization or filled with null.
+    ///
+    /// # Errors
+    ///
+    /// As [`TableData::new`] and [`TableData::new_pooled`].
+    pub fn allocate_table(&self, module: &Module, index: u32) -> Result<Box<TableData>> {
+        let info = module.info();
+        let ty = info.tables[(info.num_imported_tables + index) as usize];
+        let lazy = matches!(info.table_inits[index as usize], TableInit::Lazy(_));
+        match self {
+            InstanceAllocator::OnDemand if lazy => TableData::new_uninit(ty),
+            InstanceAllocator::OnDemand => TableData::new(ty, 0),
+            InstanceAllocator::Pooling { tables, .. } => TableData::new_pooled(ty, tables, lazy),
         }
     }
 
@@ -225,7 +253,10 @@ impl InstanceAllocator {
     ///
     /// The pool's instance limit is reached.
     pub fn acquire_instance(&self) -> Result<()> {
-        if let InstanceAllocator::Pooling(_, limit) = self {
+        if let InstanceAllocator::Pooling {
+            instances: limit, ..
+        } = self
+        {
             let prev = limit.live.fetch_add(1, Ordering::AcqRel);
             if prev >= limit.max {
                 limit.live.fetch_sub(1, Ordering::AcqRel);
@@ -240,7 +271,10 @@ impl InstanceAllocator {
 
     /// Counts one instance less.
     pub fn release_instance(&self) {
-        if let InstanceAllocator::Pooling(_, limit) = self {
+        if let InstanceAllocator::Pooling {
+            instances: limit, ..
+        } = self
+        {
             limit.live.fetch_sub(1, Ordering::AcqRel);
         }
     }
@@ -421,6 +455,94 @@ impl MemoryPool {
             }
         };
         self.release_slot(slot);
+    }
+}
+
+/// Table slots reserved once: `count` slots of `slot_size` bytes, mapped
+/// readable and writable up front (committed only as elements are
+/// written). A free slot is all zeroes: an uninitialized `funcref` table,
+/// or a null `externref` one.
+pub struct TablePool {
+    mapping: Mmap,
+    slot_size: usize,
+    slot_count: usize,
+    /// The most elements a pooled table may have.
+    pub max_elements: usize,
+    keep_resident: usize,
+    free: Mutex<Vec<usize>>,
+}
+
+impl TablePool {
+    fn new(p: &PoolingAllocationConfig) -> Result<TablePool> {
+        let page = mmap::page_size();
+        let max_elements = p.get_table_elements();
+        let slot_size = max_elements
+            .checked_mul(size_of::<usize>())
+            .map(|b| b.div_ceil(page) * page)
+            .ok_or_else(|| anyhow::anyhow!("pooled tables would exceed the address space"))?;
+        let count = p.get_total_tables() as usize;
+        let total = slot_size
+            .checked_mul(count)
+            .filter(|t| *t < 1 << 46)
+            .ok_or_else(|| anyhow::anyhow!("the table pool would exceed the address space"))?;
+        let mut mapping = Mmap::reserve(total)?;
+        mapping.make_accessible(0, total)?;
+        Ok(TablePool {
+            mapping,
+            slot_size,
+            slot_count: count,
+            max_elements,
+            keep_resident: p.get_table_keep_resident(),
+            free: Mutex::new((0..count).rev().collect()),
+        })
+    }
+
+    /// Takes a free slot: its index and its (zeroed) elements.
+    ///
+    /// # Errors
+    ///
+    /// Every slot is in use.
+    pub fn allocate(&self) -> Result<(usize, *mut usize)> {
+        let slot = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let Some(slot) = slot else {
+            bail!(
+                "all {} table slots of the pooling allocator are in use",
+                self.slot_count
+            );
+        };
+        // SAFETY: slot indices are below the slot count, so the offset
+        // stays inside the mapping.
+        let base = unsafe { self.mapping.as_ptr().add(slot * self.slot_size) };
+        Ok((slot, base.cast()))
+    }
+
+    /// Zeroes elements `dirty` of slot `slot` (every other element is
+    /// still zero) and frees the slot: with `memset` when the range is
+    /// small, by returning its pages to the kernel otherwise.
+    pub fn deallocate(&self, slot: usize, dirty: std::ops::Range<usize>) {
+        if !dirty.is_empty() {
+            let page = mmap::page_size();
+            let start = dirty.start * size_of::<usize>();
+            let end = dirty.end * size_of::<usize>();
+            // SAFETY: slot indices are below the slot count.
+            let base = unsafe { self.mapping.as_ptr().add(slot * self.slot_size) };
+            let released = end - start > self.keep_resident.max(page) && {
+                // Whole pages around the range: the rest of them is zero
+                // already, so dropping them loses nothing.
+                let (from, to) = (start / page * page, end.div_ceil(page) * page);
+                // SAFETY: a page-aligned range inside the slot, which no
+                // table refers to any more.
+                unsafe { libc::madvise(base.add(from).cast(), to - from, libc::MADV_DONTNEED) == 0 }
+            };
+            if !released {
+                // SAFETY: the range is inside the slot, mapped writable.
+                unsafe { std::ptr::write_bytes(base.add(start), 0, end - start) };
+            }
+        }
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(slot);
     }
 }
 

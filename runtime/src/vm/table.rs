@@ -8,9 +8,12 @@
 //! on first access, from the defining module's `TableInit::Lazy` image.
 //! Everything outside this file sees decoded values.
 
+use super::alloc::TablePool;
 use kiln_engine::module_info::TableInit;
 use kiln_engine::vm_layout::FUNCREF_INIT_BIT;
 use kiln_engine::{Module, TableType, ValType};
+use std::ops::Range;
+use std::sync::Arc;
 
 /// Most elements a table may have: growth past this fails (returns -1)
 /// rather than exhausting memory.
@@ -36,47 +39,67 @@ struct LazyInit {
     table: u32,
 }
 
+/// Where a table's elements live.
+enum Storage {
+    /// A vector of exactly the table's size.
+    Heap(Vec<usize>),
+    /// A slot of the engine's table pool (zero past the table's size).
+    Pooled { pool: Arc<TablePool>, slot: usize },
+}
+
 /// A table. The definition comes first: libcalls treat a definition
 /// pointer as a pointer to this.
 #[repr(C)]
 pub struct TableData {
     pub(crate) def: VMTableDefinition,
-    elements: Vec<usize>,
+    storage: Storage,
     ty: TableType,
     /// `FUNCREF_INIT_BIT` for `funcref` tables, 0 for `externref` ones:
     /// or-ed into every stored value.
     tag: usize,
     lazy: Option<LazyInit>,
+    /// Elements written through this type, to reset in a pooled slot.
+    dirty: Range<usize>,
+    /// Compiled code may write any element with inline stores.
+    written_inline: bool,
 }
 
-// SAFETY: the raw pointers point into `elements`, which moves with it, and
+// SAFETY: the raw pointers point into the storage, which moves with it, and
 // to the defining instance's VMContext, which lives in the same store.
 unsafe impl Send for TableData {}
 
 impl TableData {
-    fn with_raw(ty: TableType, raw: usize) -> anyhow::Result<Box<TableData>> {
-        if ty.minimum() > MAX_TABLE_ELEMENTS {
-            anyhow::bail!(
-                "table minimum of {} elements exceeds the limit of {MAX_TABLE_ELEMENTS}",
-                ty.minimum()
-            );
-        }
-        let mut elements = vec![raw; ty.minimum() as usize];
-        let tag = if ty.element() == ValType::FuncRef {
-            FUNCREF_INIT_BIT as usize
-        } else {
-            0
-        };
-        Ok(Box::new(TableData {
+    fn boxed(ty: TableType, storage: Storage, base: *mut usize) -> Box<TableData> {
+        Box::new(TableData {
             def: VMTableDefinition {
-                base: elements.as_mut_ptr(),
-                current_elements: elements.len(),
+                base,
+                current_elements: ty.minimum() as usize,
             },
-            elements,
+            storage,
             ty,
-            tag,
+            tag: if ty.element() == ValType::FuncRef {
+                FUNCREF_INIT_BIT as usize
+            } else {
+                0
+            },
             lazy: None,
-        }))
+            dirty: 0..0,
+            written_inline: false,
+        })
+    }
+
+    /// A table of type `ty` at its minimum size, every element
+    /// uninitialized (`funcref`) or null (`externref`); the zeroed
+    /// allocation costs nothing per element.
+    ///
+    /// # Errors
+    ///
+    /// The minimum exceeds [`MAX_TABLE_ELEMENTS`].
+    pub fn new_uninit(ty: TableType) -> anyhow::Result<Box<TableData>> {
+        check_minimum(ty, MAX_TABLE_ELEMENTS, "")?;
+        let mut elements = vec![0; ty.minimum() as usize];
+        let base = elements.as_mut_ptr();
+        Ok(TableData::boxed(ty, Storage::Heap(elements), base))
     }
 
     /// A table of type `ty` at its minimum size, filled with `init` (a
@@ -86,22 +109,36 @@ impl TableData {
     ///
     /// The minimum exceeds [`MAX_TABLE_ELEMENTS`].
     pub fn new(ty: TableType, init: usize) -> anyhow::Result<Box<TableData>> {
-        let mut table = TableData::with_raw(ty, 0)?;
-        let raw = table.encode(init);
-        table.elements.fill(raw);
+        let mut table = TableData::new_uninit(ty)?;
+        table.fill(0, init, table.size());
         Ok(table)
     }
 
-    /// A `funcref` table of type `ty` at its minimum size with every
-    /// element uninitialized, for [`TableData::set_lazy_init`]. The
-    /// zeroed allocation costs nothing per element.
+    /// A table of type `ty` at its minimum size in a slot of `pool`:
+    /// uninitialized if `lazy` (a `funcref` table for
+    /// [`TableData::set_lazy_init`]), null otherwise.
     ///
     /// # Errors
     ///
-    /// The minimum exceeds [`MAX_TABLE_ELEMENTS`].
-    pub fn new_uninit(ty: TableType) -> anyhow::Result<Box<TableData>> {
-        debug_assert_eq!(ty.element(), ValType::FuncRef);
-        TableData::with_raw(ty, 0)
+    /// The minimum exceeds the pool's element limit, or every slot is in
+    /// use.
+    pub fn new_pooled(
+        ty: TableType,
+        pool: &Arc<TablePool>,
+        lazy: bool,
+    ) -> anyhow::Result<Box<TableData>> {
+        let max = (pool.max_elements as u64).min(MAX_TABLE_ELEMENTS);
+        check_minimum(ty, max, " of the pooling allocator")?;
+        let (slot, base) = pool.allocate()?;
+        let storage = Storage::Pooled {
+            pool: pool.clone(),
+            slot,
+        };
+        let mut table = TableData::boxed(ty, storage, base);
+        if !lazy {
+            table.fill(0, 0, table.size());
+        }
+        Ok(table)
     }
 
     /// Makes uninitialized elements take their value from `module`'s lazy
@@ -121,6 +158,38 @@ impl TableData {
             module: module.clone(),
             table,
         });
+    }
+
+    /// Records that compiled code may write any element with inline
+    /// stores, so that a pooled slot is reset whole.
+    pub fn mark_written_inline(&mut self) {
+        self.written_inline = true;
+    }
+
+    fn elements(&self) -> &[usize] {
+        // SAFETY: `base` points to `current_elements` initialized elements
+        // owned by the storage.
+        unsafe { std::slice::from_raw_parts(self.def.base, self.def.current_elements) }
+    }
+
+    /// Elements `range`, to be written (and so recorded as dirty); `None`
+    /// if out of bounds.
+    fn elements_mut(&mut self, range: Range<usize>) -> Option<&mut [usize]> {
+        if range.start > range.end || range.end > self.def.current_elements {
+            return None;
+        }
+        if !range.is_empty() {
+            self.dirty = if self.dirty.is_empty() {
+                range.clone()
+            } else {
+                self.dirty.start.min(range.start)..self.dirty.end.max(range.end)
+            };
+        }
+        // SAFETY: as in `elements`; the storage is uniquely ours through
+        // `&mut self`, and the range is in bounds.
+        let all =
+            unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.current_elements) };
+        Some(&mut all[range])
     }
 
     fn encode(&self, value: usize) -> usize {
@@ -152,13 +221,13 @@ impl TableData {
             None => 0,
         };
         let raw = self.encode(value);
-        self.elements[i] = raw;
+        self.elements_mut(i..i + 1).expect("in bounds")[0] = raw;
         raw
     }
 
     /// Element `i`, encoded, materialized if it was uninitialized.
     pub fn get_encoded(&mut self, i: usize) -> Option<usize> {
-        let raw = *self.elements.get(i)?;
+        let raw = *self.elements().get(i)?;
         Some(if raw == 0 && self.tag != 0 {
             self.materialize(i)
         } else {
@@ -174,19 +243,12 @@ impl TableData {
 
     /// Sets element `i` to `value`; false past the end.
     pub fn set(&mut self, i: usize, value: usize) -> bool {
-        let raw = self.encode(value);
-        match self.elements.get_mut(i) {
-            Some(slot) => {
-                *slot = raw;
-                true
-            }
-            None => false,
-        }
+        self.fill(i, value, 1)
     }
 
     /// Number of elements.
     pub fn size(&self) -> usize {
-        self.elements.len()
+        self.def.current_elements
     }
 
     /// Sets elements `dst..dst + len` to `value`; false (and nothing
@@ -195,7 +257,7 @@ impl TableData {
         let raw = self.encode(value);
         match dst
             .checked_add(len)
-            .and_then(|end| self.elements.get_mut(dst..end))
+            .and_then(|end| self.elements_mut(dst..end))
         {
             Some(slots) => {
                 slots.fill(raw);
@@ -211,7 +273,7 @@ impl TableData {
         let tag = self.tag;
         match dst
             .checked_add(values.len())
-            .and_then(|end| self.elements.get_mut(dst..end))
+            .and_then(|end| self.elements_mut(dst..end))
         {
             Some(slots) => {
                 for (slot, value) in slots.iter_mut().zip(values) {
@@ -225,12 +287,12 @@ impl TableData {
 
     /// Materializes every uninitialized element of `range`, so that the
     /// stored values can be copied to any table.
-    fn materialize_range(&mut self, range: std::ops::Range<usize>) {
+    fn materialize_range(&mut self, range: Range<usize>) {
         if self.tag == 0 || self.lazy.is_none() {
             return;
         }
         for i in range {
-            if self.elements[i] == 0 {
+            if self.elements()[i] == 0 {
                 self.materialize(i);
             }
         }
@@ -260,11 +322,16 @@ impl TableData {
         match src {
             None => {
                 dst.materialize_range(sr.clone());
-                dst.elements.copy_within(sr, dr.start);
+                let lo = dr.start.min(sr.start);
+                let span = dst.elements_mut(lo..dr.end.max(sr.end)).expect("in bounds");
+                span.copy_within(sr.start - lo..sr.end - lo, dr.start - lo);
             }
             Some(src) => {
                 src.materialize_range(sr.clone());
-                dst.elements[dr].copy_from_slice(&src.elements[sr]);
+                let from = &src.elements()[sr];
+                dst.elements_mut(dr)
+                    .expect("in bounds")
+                    .copy_from_slice(from);
             }
         }
         true
@@ -273,24 +340,33 @@ impl TableData {
     /// Grows by `delta` elements set to `init`, returning the old size, or
     /// `None` past the maximum (the table is unchanged then).
     pub fn grow(&mut self, delta: u64, init: usize) -> Option<u64> {
-        let old = self.elements.len() as u64;
-        let new = old.checked_add(delta)?;
+        let old = self.size();
+        let new = (old as u64).checked_add(delta)?;
         let max = self.ty.maximum().unwrap_or(u64::from(u32::MAX));
-        if new > max || new > MAX_TABLE_ELEMENTS {
+        let limit = match &self.storage {
+            Storage::Heap(_) => MAX_TABLE_ELEMENTS,
+            Storage::Pooled { pool, .. } => MAX_TABLE_ELEMENTS.min(pool.max_elements as u64),
+        };
+        if new > max || new > limit {
             return None;
         }
-        let raw = self.encode(init);
-        self.elements.resize(new as usize, raw);
-        self.def.base = self.elements.as_mut_ptr();
-        self.def.current_elements = self.elements.len();
-        Some(old)
+        let new = new as usize;
+        if let Storage::Heap(elements) = &mut self.storage {
+            elements.resize(new, 0);
+            self.def.base = elements.as_mut_ptr();
+        }
+        // A pooled slot is zero past the old size, a vector was just
+        // zero-extended: the new elements are stored below.
+        self.def.current_elements = new;
+        self.fill(old, init, new - old);
+        Some(old as u64)
     }
 
     /// The type, with the current size as minimum.
     pub fn ty(&self) -> TableType {
         TableType::new(
             self.ty.element(),
-            self.elements.len() as u32,
+            self.size() as u32,
             self.ty.maximum().map(|m| m as u32),
         )
     }
@@ -299,4 +375,27 @@ impl TableData {
     pub fn definition(&mut self) -> *mut VMTableDefinition {
         &mut self.def
     }
+}
+
+impl Drop for TableData {
+    fn drop(&mut self) {
+        if let Storage::Pooled { pool, slot } = &self.storage {
+            let dirty = if self.written_inline {
+                0..self.def.current_elements
+            } else {
+                self.dirty.clone()
+            };
+            pool.deallocate(*slot, dirty);
+        }
+    }
+}
+
+fn check_minimum(ty: TableType, max: u64, whose: &str) -> anyhow::Result<()> {
+    if ty.minimum() > max {
+        anyhow::bail!(
+            "table minimum of {} elements exceeds the limit{whose} of {max}",
+            ty.minimum()
+        );
+    }
+    Ok(())
 }
