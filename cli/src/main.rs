@@ -12,11 +12,13 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 Usage:
-  kiln run [--fuel N] [--timeout DURATION] FILE [--invoke NAME] [ARGS...]
+  kiln run [--fuel N] [--timeout DURATION] [--repeat N] FILE [--invoke NAME] [ARGS...]
       Instantiate FILE (.wat or .wasm) with no imports and call export NAME
       with ARGS (or `_start` if exported), printing one result per line.
       --fuel N: meter execution, trapping with `all fuel consumed` after N
-      units; --timeout DURATION (`2s`, `100ms`): interrupt the guest then.
+      units; --timeout DURATION (`2s`, `100ms`): interrupt the guest then;
+      --repeat N: instantiate and call N times, each in a fresh store, from
+      the instance-pre cache (compiled once), printing the last results.
   kiln wast FILE...
       Run WebAssembly script files and report passed and failed directives.
   kiln --help | --version";

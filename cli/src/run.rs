@@ -5,7 +5,7 @@
 //! and results are printed in a form that parses back to the same bits.
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use kiln_runtime::{Engine, Instance, Module, Store, Val, ValType};
+use kiln_runtime::{Engine, InstancePre, InstancePreCache, Linker, Module, Store, Val, ValType};
 use std::path::{Path, PathBuf};
 use wast::parser::{self, Parse, ParseBuffer};
 use wast::token::{F32, F64};
@@ -23,6 +23,9 @@ pub struct RunArgs {
     pub fuel: Option<u64>,
     /// `--timeout DURATION`: interrupt the guest (epoch-based) after this long.
     pub timeout: Option<std::time::Duration>,
+    /// `--repeat N`: instantiate and call N times, each in a fresh store,
+    /// through the instance-pre cache (the module compiles once).
+    pub repeat: Option<u64>,
 }
 
 /// Parses a duration such as `10ms`, `2s`, `1.5s` or `500us` (bare numbers
@@ -62,6 +65,7 @@ impl RunArgs {
         let mut invoke = None;
         let mut fuel = None;
         let mut timeout = None;
+        let mut repeat = None;
         let mut rest = Vec::new();
         let mut iter = args.iter();
         while let Some(arg) = iter.next() {
@@ -80,6 +84,14 @@ impl RunArgs {
                 );
             } else if let Some(value) = option_value("--timeout", "a duration", arg, &mut iter)? {
                 timeout = Some(parse_duration(value)?);
+            } else if let Some(value) = option_value("--repeat", "a count", arg, &mut iter)? {
+                repeat = Some(
+                    value
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .with_context(|| format!("invalid repeat count `{value}`"))?,
+                );
             } else if file.is_none() {
                 if arg.starts_with('-') && arg.len() > 1 {
                     bail!("unknown option `{arg}` for `kiln run`");
@@ -96,6 +108,7 @@ impl RunArgs {
             args: rest,
             fuel,
             timeout,
+            repeat,
         })
     }
 }
@@ -151,30 +164,45 @@ impl Drop for EpochTimer {
     }
 }
 
+/// Reads a `.wat` or `.wasm` file as a binary module; text errors name
+/// the file.
+///
+/// # Errors
+///
+/// The file cannot be read, or its text does not parse.
+pub fn read_module(path: &Path) -> Result<Vec<u8>> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes);
+    }
+    Ok(wat::parse_bytes(&bytes)
+        .map_err(|mut e| {
+            e.set_path(path);
+            anyhow!("{}", crate::wast::one_line(&e.to_string()))
+        })?
+        .into_owned())
+}
+
 /// Compiles a `.wat` or `.wasm` file; text errors name the file.
 ///
 /// # Errors
 ///
 /// The file cannot be read, or does not parse, validate or compile.
 pub fn load_module(engine: &Engine, path: &Path) -> Result<Module> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    let binary = if bytes.starts_with(b"\0asm") {
-        bytes
-    } else {
-        wat::parse_bytes(&bytes)
-            .map_err(|mut e| {
-                e.set_path(path);
-                anyhow!("{}", crate::wast::one_line(&e.to_string()))
-            })?
-            .into_owned()
-    };
-    Module::from_binary(engine, &binary)
+    let binary = read_module(path)?;
+    compile(engine, path, &binary)
+}
+
+fn compile(engine: &Engine, path: &Path, binary: &[u8]) -> Result<Module> {
+    Module::from_binary(engine, binary)
         .with_context(|| format!("failed to compile `{}`", path.display()))
 }
 
 /// Runs `args`: instantiates the module and calls the requested export,
-/// returning its results (none if nothing was called).
+/// returning its results (none if nothing was called). With `--repeat N`,
+/// does so N times in fresh stores, instantiating from the instance-pre
+/// cache, and returns the last results.
 ///
 /// # Errors
 ///
@@ -185,19 +213,27 @@ pub fn run(args: &RunArgs) -> Result<Vec<Val>> {
     config.consume_fuel(args.fuel.is_some());
     config.epoch_interruption(args.timeout.is_some());
     let engine = Engine::new(&config)?;
-    let module = load_module(&engine, &args.file)?;
-    if let Some(import) = module.imports().next() {
-        bail!("unknown import: `{}::{}`", import.module(), import.name());
+    let binary = read_module(&args.file)?;
+    let cache = InstancePreCache::new(Linker::new(&engine), 1, usize::MAX);
+    let mut results = Vec::new();
+    for _ in 0..args.repeat.unwrap_or(1) {
+        let pre = cache.get_or_compile_with(&binary, || compile(&engine, &args.file, &binary))?;
+        results = run_once(args, &engine, &pre)?;
     }
-    let mut store = Store::new(&engine, ());
+    Ok(results)
+}
+
+/// One instantiation of `pre` in a fresh store and one call.
+fn run_once(args: &RunArgs, engine: &Engine, pre: &InstancePre<()>) -> Result<Vec<Val>> {
+    let mut store = Store::new(engine, ());
     if let Some(fuel) = args.fuel {
         store.set_fuel(fuel)?;
     }
     let _timer = args.timeout.map(|timeout| {
         store.set_epoch_deadline(1);
-        EpochTimer::start(&engine, timeout)
+        EpochTimer::start(engine, timeout)
     });
-    let instance = Instance::new(&mut store, &module, &[])?;
+    let instance = pre.instantiate(&mut store)?;
     let name = match &args.invoke {
         Some(name) => name.as_str(),
         None if instance.get_func(&mut store, "_start").is_some() => "_start",

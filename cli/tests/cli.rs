@@ -230,7 +230,7 @@ fn help_and_version() {
     assert!(out.status.success());
     let text = stdout(&out);
     assert!(
-        text.contains("kiln run [--fuel N] [--timeout DURATION] FILE")
+        text.contains("kiln run [--fuel N] [--timeout DURATION] [--repeat N] FILE")
             && text.contains("kiln wast FILE"),
         "{text}"
     );
@@ -351,4 +351,27 @@ fn every_trap_code_from_kiln_run() {
         &kiln(&["run", "--timeout", "soon", &fib]),
         "invalid duration",
     );
+}
+
+#[test]
+fn repeat_instantiates_fresh_each_time() {
+    // Each run starts from the initial global and memory: a fresh store.
+    let file = scratch(
+        "counter.wat",
+        r#"(module
+          (global $n (mut i32) (i32.const 0))
+          (memory 1)
+          (data (i32.const 0) "\05")
+          (func (export "bump") (param i32) (result i32)
+            (global.set $n (i32.add (global.get $n) (local.get 0)))
+            (i32.store8 (i32.const 0) (i32.add (i32.load8_u (i32.const 0)) (i32.const 1)))
+            (i32.add (global.get $n) (i32.load8_u (i32.const 0)))))"#,
+    );
+    let file = file.to_str().unwrap();
+    let out = kiln(&["run", "--repeat", "500", file, "--invoke", "bump", "10"]);
+    assert_eq!(stdout(&out), "16\n", "{}", stderr(&out));
+    let out = kiln(&["run", "--repeat=3", file, "--invoke", "bump", "-1"]);
+    assert_eq!(stdout(&out), "5\n", "{}", stderr(&out));
+    assert_one_error_line(&kiln(&["run", "--repeat", "0", file]), "invalid repeat");
+    assert_one_error_line(&kiln(&["run", "--repeat", "x", file]), "invalid repeat");
 }

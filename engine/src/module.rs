@@ -115,6 +115,22 @@ impl Module {
         })
     }
 
+    /// Approximately how many bytes the compiled module keeps alive: its
+    /// code, its data segments and its lazy table images.
+    pub fn approximate_size(&self) -> usize {
+        let tables: usize = self
+            .inner
+            .info
+            .table_inits
+            .iter()
+            .map(|t| match t {
+                crate::module_info::TableInit::Lazy(image) => image.len() * 4,
+                crate::module_info::TableInit::Eager => 0,
+            })
+            .sum();
+        self.inner.code.range().len() + self.inner.data.len() + tables
+    }
+
     /// Validates a binary without compiling it.
     ///
     /// # Errors

@@ -20,6 +20,7 @@
 
 #![deny(missing_docs)]
 
+mod cache;
 mod externals;
 mod func;
 mod instance;
@@ -31,6 +32,7 @@ mod values;
 pub mod vm;
 
 pub use anyhow::{Error, Result};
+pub use cache::{CacheStats, InstancePreCache, ModuleHash};
 pub use externals::{Extern, ExternRef, Global, Memory, Table};
 pub use func::{
     Caller, Func, IntoFunc, TypedFunc, WasmList, WasmParams, WasmResults, WasmRet, WasmTy,

@@ -294,6 +294,14 @@ pub struct InstancePre<T> {
     inner: Arc<PreInner<T>>,
 }
 
+impl<T> std::fmt::Debug for InstancePre<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstancePre")
+            .field("module", &self.inner.module)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T> Clone for InstancePre<T> {
     fn clone(&self) -> Self {
         InstancePre {
