@@ -52,7 +52,7 @@ impl Default for PoolingAllocationConfig {
             total_memories: 1000,
             total_core_instances: 1000,
             max_memory_size: 1 << 32,
-            linear_memory_keep_resident: 0,
+            linear_memory_keep_resident: 64 << 10,
             total_tables: 1000,
             table_elements: 20_000,
             table_keep_resident: 0,
@@ -88,9 +88,11 @@ impl PoolingAllocationConfig {
         self
     }
 
-    /// Bytes at the start of each freed memory that are reset with a
-    /// memory copy (staying resident) instead of being returned to the
-    /// kernel. Default 0.
+    /// A freed memory whose written pages add up to at most this many
+    /// bytes is reset by copying those pages back (they stay resident);
+    /// above it, its written pages are returned to the kernel with
+    /// `madvise`, whose TLB shootdowns interrupt every thread of the
+    /// process. Default 64 KiB.
     pub fn linear_memory_keep_resident(&mut self, bytes: usize) -> &mut Self {
         self.linear_memory_keep_resident = bytes;
         self

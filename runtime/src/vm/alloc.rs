@@ -14,6 +14,7 @@ use anyhow::{Result, bail};
 use kiln_engine::module_info::{ConstExpr, SegmentMode, TableInit};
 use kiln_engine::{Engine, InstanceAllocationStrategy, Module, PoolingAllocationConfig};
 use std::io;
+use std::ops::Range;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -299,6 +300,9 @@ pub struct MemoryPool {
     pub max_pages: u64,
     keep_resident: usize,
     free: Mutex<Vec<FreeSlot>>,
+    /// `/proc/self/pagemap`, to find the pages to reset; without it, every
+    /// accessible page is reset.
+    pagemap: Option<std::fs::File>,
 }
 
 impl MemoryPool {
@@ -328,6 +332,7 @@ impl MemoryPool {
             max_pages,
             keep_resident: p.get_linear_memory_keep_resident(),
             free: Mutex::new(free),
+            pagemap: std::fs::File::open("/proc/self/pagemap").ok(),
         })
     }
 
@@ -408,33 +413,53 @@ impl MemoryPool {
 
     /// Resets and frees slot `slot`, which has `accessible` bytes mapped
     /// and `image` (if any) mapped over them.
+    ///
+    /// Only pages the instance may have written are reset: the kernel's
+    /// page map tells which pages of the slot are private copies rather
+    /// than absent or still the image's shared pages. When they add up to
+    /// at most the keep-resident size, they are restored with a memory
+    /// copy (and stay resident); otherwise they are returned to the
+    /// kernel. An instance that wrote little costs no `madvise`, whose TLB
+    /// shootdowns would stall every other thread of the process.
     pub fn deallocate(&self, slot: usize, accessible: usize, image: Option<&MemoryImage>) {
         let base = self.base(slot);
-        let keep = self.keep_resident.min(accessible) / mmap::page_size() * mmap::page_size();
-        if keep > 0 {
-            // SAFETY: the slot's first `accessible` bytes are mapped
-            // writable and no instance refers to them any more.
-            let mem = unsafe { std::slice::from_raw_parts_mut(base, keep) };
-            mem.fill(0);
-            if let Some(image) = image {
-                let start = image.offset.min(keep);
-                let end = (image.offset + image.len).min(keep);
-                if start < end {
-                    mem[start..end]
-                        .copy_from_slice(&image.bytes[start - image.offset..end - image.offset]);
+        let dirty = self
+            .pagemap
+            .as_ref()
+            .and_then(|pagemap| dirty_pages(pagemap, base, accessible))
+            .unwrap_or_else(|| vec![0..accessible]);
+        let dirty_bytes: usize = dirty.iter().map(Range::len).sum();
+        let mut reset = true;
+        if dirty_bytes <= self.keep_resident {
+            for range in dirty {
+                // SAFETY: the range lies in the slot's accessible, writable
+                // part, and no instance refers to it any more.
+                let mem =
+                    unsafe { std::slice::from_raw_parts_mut(base.add(range.start), range.len()) };
+                mem.fill(0);
+                if let Some(image) = image {
+                    let start = image.offset.max(range.start);
+                    let end = (image.offset + image.len).min(range.end);
+                    if start < end {
+                        mem[start - range.start..end - range.start].copy_from_slice(
+                            &image.bytes[start - image.offset..end - image.offset],
+                        );
+                    }
                 }
             }
+        } else {
+            for range in dirty {
+                // SAFETY: within the slot; dropping private pages restores
+                // the image's (file-backed) or zero (anonymous) contents.
+                reset &= unsafe {
+                    libc::madvise(
+                        base.add(range.start).cast(),
+                        range.len(),
+                        libc::MADV_DONTNEED,
+                    )
+                } == 0;
+            }
         }
-        // SAFETY: within the slot; dropping private pages restores the
-        // image's (file-backed) or zero (anonymous) contents.
-        let reset = accessible <= keep
-            || unsafe {
-                libc::madvise(
-                    base.add(keep).cast(),
-                    accessible - keep,
-                    libc::MADV_DONTNEED,
-                )
-            } == 0;
         let slot = if reset {
             FreeSlot {
                 index: slot,
@@ -456,6 +481,99 @@ impl MemoryPool {
         };
         self.release_slot(slot);
     }
+}
+
+/// The byte ranges of `[base, base + len)` that may differ from their
+/// initial contents: pages present as private (anonymous) copies, or
+/// swapped out. Absent pages read as their initial contents, and so do
+/// present file pages (the image's, never written, or they would have been
+/// copied) and pages mapping the shared zero page. `None` if the kernel
+/// cannot tell (`PAGEMAP_SCAN` is Linux 6.7 and later).
+///
+/// `PAGEMAP_SCAN` walks the page tables once, skipping unpopulated ranges
+/// a page-table level at a time, and returns runs of pages: cheap for a
+/// large memory of which little was touched.
+fn dirty_pages(pagemap: &std::fs::File, base: *mut u8, len: usize) -> Option<Vec<Range<usize>>> {
+    use std::os::fd::AsRawFd;
+    /// `struct page_region` of `linux/fs.h`.
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct PageRegion {
+        start: u64,
+        end: u64,
+        categories: u64,
+    }
+    /// `struct pm_scan_arg` of `linux/fs.h`.
+    #[repr(C)]
+    struct PmScanArg {
+        size: u64,
+        flags: u64,
+        start: u64,
+        end: u64,
+        walk_end: u64,
+        vec: u64,
+        vec_len: u64,
+        max_pages: u64,
+        category_inverted: u64,
+        category_mask: u64,
+        category_anyof_mask: u64,
+        return_mask: u64,
+    }
+    const PAGE_IS_FILE: u64 = 1 << 2;
+    const PAGE_IS_PRESENT: u64 = 1 << 3;
+    const PAGE_IS_SWAPPED: u64 = 1 << 4;
+    const PAGE_IS_PFNZERO: u64 = 1 << 5;
+    /// `_IOWR('f', 16, struct pm_scan_arg)`.
+    const PAGEMAP_SCAN: u64 =
+        (3 << 30) | ((size_of::<PmScanArg>() as u64) << 16) | (0x66 << 8) | 16;
+
+    let (first, last) = (base as u64, base as u64 + len as u64);
+    let mut regions = [PageRegion::default(); 32];
+    let mut dirty: Vec<Range<usize>> = Vec::new();
+    let mut at = first;
+    while at < last {
+        let mut arg = PmScanArg {
+            size: size_of::<PmScanArg>() as u64,
+            flags: 0,
+            start: at,
+            end: last,
+            walk_end: 0,
+            vec: regions.as_mut_ptr() as u64,
+            vec_len: regions.len() as u64,
+            max_pages: 0,
+            category_inverted: 0,
+            category_mask: 0,
+            category_anyof_mask: PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+            return_mask: PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_FILE | PAGE_IS_PFNZERO,
+        };
+        // SAFETY: `arg` is a valid `pm_scan_arg` whose output vector is
+        // `regions`, of `vec_len` entries; the kernel only reads the page
+        // tables of the range.
+        let found = unsafe {
+            libc::ioctl(
+                pagemap.as_raw_fd(),
+                PAGEMAP_SCAN as _,
+                &mut arg as *mut PmScanArg,
+            )
+        };
+        if found < 0 || arg.walk_end <= at {
+            return None;
+        }
+        for r in &regions[..found as usize] {
+            let clean = r.categories & PAGE_IS_SWAPPED == 0
+                && r.categories & (PAGE_IS_FILE | PAGE_IS_PFNZERO) != 0;
+            if clean {
+                continue;
+            }
+            let range = (r.start - first) as usize..(r.end - first) as usize;
+            match dirty.last_mut() {
+                Some(last) if last.end == range.start => last.end = range.end,
+                _ => dirty.push(range),
+            }
+        }
+        at = arg.walk_end;
+    }
+    Some(dirty)
 }
 
 /// Table slots reserved once: `count` slots of `slot_size` bytes, mapped
