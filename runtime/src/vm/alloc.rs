@@ -427,7 +427,7 @@ impl MemoryPool {
             .pagemap
             .as_ref()
             .and_then(|pagemap| dirty_pages(pagemap, base, accessible))
-            .unwrap_or_else(|| Vec::from([0..accessible]));
+            .unwrap_or_else(|| std::iter::once(0..accessible).collect());
         let dirty_bytes: usize = dirty.iter().map(Range::len).sum();
         let mut reset = true;
         if dirty_bytes <= self.keep_resident {
