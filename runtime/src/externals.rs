@@ -230,7 +230,7 @@ impl Memory {
     /// The type exceeds the engine's limits, or address space is exhausted.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let store = &mut store.as_context_mut().0.opaque;
-        let memory = LinearMemory::new(ty, store.engine.config(), None)?;
+        let memory = LinearMemory::new(ty, store.engine.config(), None, None)?;
         store.memories.push(memory);
         Ok(Memory {
             store: store.id,

@@ -200,3 +200,30 @@ fn computed_offsets_fall_back_to_eager_initialization() {
     let err = Instance::new(&mut store, &module, &[at.into()]).unwrap_err();
     assert_eq!(trap_code(&err), Some(TrapCode::TableOutOfBounds));
 }
+
+#[test]
+fn large_tables_keep_their_elements_when_they_grow() {
+    // 10,000 elements: a mapping of its own on the on-demand allocator,
+    // moved when it grows.
+    let (mut store, instance) = instantiate(
+        r#"(module
+          (table $t 10000 funcref)
+          (type $r (func (result i32)))
+          (func $a (result i32) (i32.const 11))
+          (func $b (result i32) (i32.const 22))
+          (elem (table $t) (i32.const 9000) func $a)
+          (elem declare func $b)
+          (func (export "call") (param i32) (result i32) (call_indirect $t (type $r) (local.get 0)))
+          (func (export "set_b") (param i32) (table.set $t (local.get 0) (ref.func $b)))
+          (func (export "grow") (param i32) (result i32) (table.grow $t (ref.func $b) (local.get 0))))"#,
+    );
+    typed::<i32, ()>(&mut store, instance, "set_b")
+        .call(&mut store, 5000)
+        .unwrap();
+    assert_eq!(call(&mut store, instance, "grow", 10).unwrap(), 10000);
+    assert_eq!(call(&mut store, instance, "call", 5000).unwrap(), 22);
+    assert_eq!(call(&mut store, instance, "call", 9000).unwrap(), 11);
+    assert_eq!(call(&mut store, instance, "call", 10009).unwrap(), 22);
+    let err = call(&mut store, instance, "call", 9999).unwrap_err();
+    assert_eq!(trap_code(&err), Some(TrapCode::UninitializedElement));
+}

@@ -21,17 +21,24 @@ use std::sync::{Arc, Mutex};
 
 static NEXT_IMAGE_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Memories up to this size are covered whole by their image's mapping,
+/// which then also makes them accessible (one system call, not two).
+const COVERED_MEMORY: usize = 16 << 20;
+
 /// The initial contents of a module's memory 0, as a memfd that memories
-/// map privately (copy-on-write) at `offset`.
+/// map privately (copy-on-write) at their base. The file is zero (sparse)
+/// outside the data, and covers the whole initial memory when that is at
+/// most [`COVERED_MEMORY`].
 pub struct MemoryImage {
     /// Distinguishes images, so a pooled slot knows what it has mapped.
     pub id: u64,
     fd: OwnedFd,
-    /// Where the image starts in the memory (page-aligned).
+    /// Length of the file and of its mapping at the memory's base
+    /// (page-aligned, non-zero).
+    pub map_len: usize,
+    /// Where the data starts in the memory (page-aligned).
     pub offset: usize,
-    /// Its length (page-aligned, non-zero).
-    pub len: usize,
-    /// The same bytes, for resetting the resident prefix of a pooled slot.
+    /// The data, for restoring written pages by copying.
     bytes: Box<[u8]>,
 }
 
@@ -107,29 +114,42 @@ impl MemoryImage {
         }
         // SAFETY: `fd` is a fresh descriptor we own.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        let mut file = std::fs::File::from(fd);
-        std::io::Write::write_all(&mut file, &bytes)?;
+        let file = std::fs::File::from(fd);
+        let map_len = if min_len as usize <= COVERED_MEMORY {
+            min_len as usize
+        } else {
+            offset + len
+        };
+        file.set_len(map_len as u64)?;
+        std::os::unix::fs::FileExt::write_all_at(&file, &bytes, offset as u64)?;
         Ok(Some(MemoryImage {
             id: NEXT_IMAGE_ID.fetch_add(1, Ordering::Relaxed),
             fd: file.into(),
+            map_len,
             offset,
-            len,
             bytes,
         }))
     }
 
-    /// Maps the image copy-on-write at `base + offset`.
+    /// True if mapping the image makes a memory of `length` bytes wholly
+    /// accessible.
+    pub fn covers(&self, length: usize) -> bool {
+        self.map_len >= length
+    }
+
+    /// Maps the image copy-on-write at `base`, readable and writable.
     ///
     /// # Safety
     ///
-    /// `[base + offset, base + offset + len)` must lie in a mapping the
-    /// caller owns, with nothing referring to its current contents.
+    /// `[base, base + map_len)` must lie in a mapping the caller owns,
+    /// inside the memory's initial size, with nothing referring to its
+    /// current contents.
     pub unsafe fn map_at(&self, base: *mut u8) -> Result<()> {
         // SAFETY: the caller owns the range; MAP_FIXED replaces it.
         let r = unsafe {
             libc::mmap(
-                base.add(self.offset).cast(),
-                self.len,
+                base.cast(),
+                self.map_len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_FIXED,
                 self.fd.as_raw_fd(),
@@ -148,8 +168,8 @@ impl MemoryImage {
 
 /// Where a memory's address space came from.
 pub enum Backing {
-    /// Its own mapping.
-    Owned(Mmap),
+    /// Its own mapping, returned to `cache` (if any) for reuse when freed.
+    Owned(Mmap, Option<Arc<ReservationCache>>),
     /// A slot of the engine's pool.
     Pooled {
         /// The pool.
@@ -159,10 +179,97 @@ pub enum Backing {
     },
 }
 
+/// How many freed reservations an on-demand allocator keeps for reuse.
+const RESERVATIONS_KEPT: usize = 16;
+
+/// Address-space reservations of freed on-demand memories, kept for the
+/// next memories: reusing one saves mapping and unmapping the reservation
+/// (several GiB of address space). A kept reservation holds no pages: its
+/// first `accessible` bytes are fresh, zero, readable and writable memory,
+/// the rest inaccessible.
+///
+/// New reservations are made [`RESERVATION_BATCH`] at a time, with one
+/// system call, and handed out one by one.
+pub struct ReservationCache {
+    /// Bytes per reservation.
+    size: usize,
+    free: Mutex<Vec<(Mmap, usize)>>,
+}
+
+/// How many reservations are made at once.
+const RESERVATION_BATCH: usize = 8;
+
+impl ReservationCache {
+    fn new(config: &kiln_engine::Config) -> ReservationCache {
+        let page = mmap::page_size() as u64;
+        let reservation = config.get_memory_reservation().max(WASM_PAGE);
+        let size = (reservation + config.get_memory_guard_size()).div_ceil(page) * page;
+        ReservationCache {
+            size: size as usize,
+            free: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A reservation of the configured size (memory reservation plus
+    /// guard), and how many of its first bytes are accessible (and zero).
+    ///
+    /// # Errors
+    ///
+    /// The address space is exhausted.
+    pub fn take(&self) -> Result<(Mmap, usize)> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(kept) = free.pop() {
+            return Ok(kept);
+        }
+        drop(free);
+        let batch = self
+            .size
+            .checked_mul(RESERVATION_BATCH)
+            .filter(|b| *b < 1 << 45)
+            .map_or_else(|| Mmap::reserve(self.size), Mmap::reserve)
+            .or_else(|_| Mmap::reserve(self.size))?;
+        let mut pieces = batch.split(self.size);
+        let first = pieces.pop().expect("at least one reservation");
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        free.extend(pieces.into_iter().map(|m| (m, 0)));
+        Ok((first, 0))
+    }
+
+    /// Drops the pages of `mmap`'s first `accessible` bytes and keeps it,
+    /// or unmaps it when enough are kept already or the reset fails.
+    pub fn give(&self, mmap: Mmap, accessible: usize) {
+        if accessible > 0 {
+            // SAFETY: the range is inside the mapping, which nothing refers
+            // to any more; MAP_FIXED replaces it (and any image mapped over
+            // it) with fresh zero pages.
+            let r = unsafe {
+                libc::mmap(
+                    mmap.as_ptr().cast(),
+                    accessible,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
+                    -1,
+                    0,
+                )
+            };
+            if r == libc::MAP_FAILED {
+                return;
+            }
+        }
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        if free.len() < RESERVATIONS_KEPT + RESERVATION_BATCH {
+            free.push((mmap, accessible));
+        }
+    }
+}
+
 /// The allocator of an engine.
 pub enum InstanceAllocator {
     /// Map on demand.
-    OnDemand,
+    OnDemand {
+        /// Freed reservations, for reuse.
+        reservations: Arc<ReservationCache>,
+    },
     /// Pooled slots.
     Pooling {
         /// Memory slots.
@@ -197,7 +304,9 @@ impl InstanceAllocator {
 
     fn new(engine: &Engine) -> Result<InstanceAllocator> {
         Ok(match engine.config().get_allocation_strategy() {
-            InstanceAllocationStrategy::OnDemand => InstanceAllocator::OnDemand,
+            InstanceAllocationStrategy::OnDemand => InstanceAllocator::OnDemand {
+                reservations: Arc::new(ReservationCache::new(engine.config())),
+            },
             InstanceAllocationStrategy::Pooling(p) => InstanceAllocator::Pooling {
                 memories: Arc::new(MemoryPool::new(p, engine.config())?),
                 tables: Arc::new(TablePool::new(p)?),
@@ -224,7 +333,9 @@ impl InstanceAllocator {
             None
         };
         match self {
-            InstanceAllocator::OnDemand => LinearMemory::new(ty, module.engine().config(), image),
+            InstanceAllocator::OnDemand { reservations } => {
+                LinearMemory::new(ty, module.engine().config(), image, Some(reservations))
+            }
             InstanceAllocator::Pooling { memories, .. } => {
                 LinearMemory::new_pooled(ty, memories, image)
             }
@@ -242,8 +353,8 @@ impl InstanceAllocator {
         let ty = info.tables[(info.num_imported_tables + index) as usize];
         let lazy = matches!(info.table_inits[index as usize], TableInit::Lazy(_));
         match self {
-            InstanceAllocator::OnDemand if lazy => TableData::new_uninit(ty),
-            InstanceAllocator::OnDemand => TableData::new(ty, 0),
+            InstanceAllocator::OnDemand { .. } if lazy => TableData::new_uninit(ty),
+            InstanceAllocator::OnDemand { .. } => TableData::new(ty, 0),
             InstanceAllocator::Pooling { tables, .. } => TableData::new_pooled(ty, tables, lazy),
         }
     }
@@ -374,6 +485,14 @@ impl MemoryPool {
             (|| -> Result<()> {
                 let mut accessible = slot.accessible;
                 let image_in_place = slot.image.is_some() && slot.image == wanted;
+                if let Some(image) = image.filter(|i| !image_in_place && i.covers(length)) {
+                    // Mapping the image replaces the first `length` bytes
+                    // whatever they hold, and makes them accessible.
+                    if accessible > length {
+                        remap_anonymous(base.add(length), accessible - length)?;
+                    }
+                    return image.map_at(base);
+                }
                 if slot.image.is_some() && !image_in_place {
                     // Another module's image: replace it with zeroes.
                     remap_anonymous(base, accessible)?;
@@ -439,7 +558,7 @@ impl MemoryPool {
                 mem.fill(0);
                 if let Some(image) = image {
                     let start = image.offset.max(range.start);
-                    let end = (image.offset + image.len).min(range.end);
+                    let end = (image.offset + image.bytes.len()).min(range.end);
                     if start < end {
                         mem[start - range.start..end - range.start].copy_from_slice(
                             &image.bytes[start - image.offset..end - image.offset],

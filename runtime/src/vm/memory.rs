@@ -8,7 +8,7 @@
 //!  +---------------------------+------------------+----------------------+
 //! ```
 
-use super::alloc::{Backing, MemoryImage, MemoryPool};
+use super::alloc::{Backing, MemoryImage, MemoryPool, ReservationCache};
 use crate::sys::unix::mmap::Mmap;
 use anyhow::{Result, bail};
 use kiln_engine::{Config, MemoryType};
@@ -62,8 +62,9 @@ fn max_pages(ty: &MemoryType, limit_pages: u64, limit_name: &str) -> Result<u64>
 
 impl LinearMemory {
     /// Creates a memory of type `ty` at its minimum size in a mapping of
-    /// its own, with `image` (which must fit in the minimum size) mapped
-    /// over it.
+    /// its own (a reservation kept in `cache`, or a new one), with `image`
+    /// (which must fit in the minimum size) mapped over it. When freed,
+    /// the mapping goes back to `cache`.
     ///
     /// # Errors
     ///
@@ -73,16 +74,32 @@ impl LinearMemory {
         ty: MemoryType,
         config: &Config,
         image: Option<Arc<MemoryImage>>,
+        cache: Option<&Arc<ReservationCache>>,
     ) -> Result<Box<LinearMemory>> {
         let reservation = config.get_memory_reservation().max(WASM_PAGE);
         let max_pages = max_pages(&ty, reservation / WASM_PAGE, "the limit")?;
         let guard = config.get_memory_guard_size();
-        let mut mmap = Mmap::reserve((reservation + guard) as usize)?;
         let length = (ty.minimum() * WASM_PAGE) as usize;
-        mmap.make_accessible(0, length)?;
+        let (mut mmap, accessible) = match cache {
+            Some(cache) => cache.take()?,
+            None => (Mmap::reserve((reservation + guard) as usize)?, 0),
+        };
+        // A kept reservation's accessible part is fresh zero memory; an
+        // image that covers the memory makes it accessible by itself.
+        let covered = image.as_ref().is_some_and(|i| i.covers(length));
+        if accessible < length {
+            if !covered {
+                mmap.make_accessible(accessible, length - accessible)?;
+            }
+        } else {
+            // SAFETY: the range is inside the mapping, which is ours.
+            unsafe {
+                super::alloc::protect(mmap.as_ptr().add(length), accessible - length, false)?;
+            }
+        }
         if let Some(image) = &image {
-            // SAFETY: the mapping is fresh and its first `length` bytes,
-            // which contain the image, are ours.
+            // SAFETY: the mapping's first `length` bytes, which contain the
+            // image, are ours and hold nothing yet.
             unsafe { image.map_at(mmap.as_ptr())? };
         }
         Ok(Box::new(LinearMemory {
@@ -90,7 +107,7 @@ impl LinearMemory {
                 base: mmap.as_ptr(),
                 current_length: length,
             },
-            backing: Backing::Owned(mmap),
+            backing: Backing::Owned(mmap, cache.cloned()),
             ty,
             max_pages,
             image,
@@ -144,7 +161,7 @@ impl LinearMemory {
         let old_len = self.def.current_length;
         let new_len = (new * WASM_PAGE) as usize;
         match &mut self.backing {
-            Backing::Owned(mmap) => mmap.make_accessible(old_len, new_len - old_len).ok()?,
+            Backing::Owned(mmap, _) => mmap.make_accessible(old_len, new_len - old_len).ok()?,
             // SAFETY: the slot is this memory's, and `new_len` is within
             // its reservation (`max_pages` is capped by it).
             Backing::Pooled { .. } => unsafe {
@@ -192,8 +209,15 @@ impl LinearMemory {
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
-        if let Backing::Pooled { pool, slot } = &self.backing {
-            pool.deallocate(*slot, self.def.current_length, self.image.as_deref());
+        match &mut self.backing {
+            Backing::Pooled { pool, slot } => {
+                pool.deallocate(*slot, self.def.current_length, self.image.as_deref());
+            }
+            Backing::Owned(mmap, Some(cache)) => {
+                let mmap = std::mem::replace(mmap, Mmap::empty());
+                cache.give(mmap, self.def.current_length);
+            }
+            Backing::Owned(_, None) => {}
         }
     }
 }

@@ -9,6 +9,7 @@
 //! Everything outside this file sees decoded values.
 
 use super::alloc::TablePool;
+use crate::sys::unix::mmap::Mmap;
 use kiln_engine::module_info::TableInit;
 use kiln_engine::vm_layout::FUNCREF_INIT_BIT;
 use kiln_engine::{Module, TableType, ValType};
@@ -39,10 +40,20 @@ struct LazyInit {
     table: u32,
 }
 
+/// Tables of at least this many bytes get a mapping of their own, whose
+/// zero pages cost nothing until written (a zeroed heap allocation would
+/// be written whole).
+const MAPPED_TABLE_BYTES: usize = 64 << 10;
+
 /// Where a table's elements live.
 enum Storage {
     /// A vector of exactly the table's size.
     Heap(Vec<usize>),
+    /// A mapping of exactly the table's size (until it grows onto the heap).
+    Mapped {
+        /// Owned, unmapped on drop; reached through the definition.
+        _mapping: Mmap,
+    },
     /// A slot of the engine's table pool (zero past the table's size).
     Pooled { pool: Arc<TablePool>, slot: usize },
 }
@@ -97,7 +108,17 @@ impl TableData {
     /// The minimum exceeds [`MAX_TABLE_ELEMENTS`].
     pub fn new_uninit(ty: TableType) -> anyhow::Result<Box<TableData>> {
         check_minimum(ty, MAX_TABLE_ELEMENTS, "")?;
-        let mut elements = vec![0; ty.minimum() as usize];
+        let len = ty.minimum() as usize;
+        if len * size_of::<usize>() >= MAPPED_TABLE_BYTES {
+            let mmap = Mmap::zeroed(len * size_of::<usize>())?;
+            let base = mmap.as_ptr().cast();
+            return Ok(TableData::boxed(
+                ty,
+                Storage::Mapped { _mapping: mmap },
+                base,
+            ));
+        }
+        let mut elements = vec![0; len];
         let base = elements.as_mut_ptr();
         Ok(TableData::boxed(ty, Storage::Heap(elements), base))
     }
@@ -344,13 +365,17 @@ impl TableData {
         let new = (old as u64).checked_add(delta)?;
         let max = self.ty.maximum().unwrap_or(u64::from(u32::MAX));
         let limit = match &self.storage {
-            Storage::Heap(_) => MAX_TABLE_ELEMENTS,
+            Storage::Heap(_) | Storage::Mapped { .. } => MAX_TABLE_ELEMENTS,
             Storage::Pooled { pool, .. } => MAX_TABLE_ELEMENTS.min(pool.max_elements as u64),
         };
         if new > max || new > limit {
             return None;
         }
         let new = new as usize;
+        if let Storage::Mapped { .. } = self.storage {
+            // Growing moves the elements onto the heap.
+            self.storage = Storage::Heap(self.elements().to_vec());
+        }
         if let Storage::Heap(elements) = &mut self.storage {
             elements.resize(new, 0);
             self.def.base = elements.as_mut_ptr();

@@ -22,6 +22,14 @@ pub fn page_size() -> usize {
 }
 
 impl Mmap {
+    /// A mapping of nothing.
+    pub fn empty() -> Mmap {
+        Mmap {
+            ptr: std::ptr::NonNull::dangling().as_ptr(),
+            len: 0,
+        }
+    }
+
     /// Reserves `len` bytes of address space with no access.
     ///
     /// # Errors
@@ -29,10 +37,7 @@ impl Mmap {
     /// The address space is exhausted.
     pub fn reserve(len: usize) -> Result<Mmap> {
         if len == 0 {
-            return Ok(Mmap {
-                ptr: std::ptr::NonNull::dangling().as_ptr(),
-                len: 0,
-            });
+            return Ok(Mmap::empty());
         }
         // SAFETY: a fresh anonymous mapping; no existing memory is affected.
         let ptr = unsafe {
@@ -55,6 +60,54 @@ impl Mmap {
             ptr: ptr.cast(),
             len,
         })
+    }
+
+    /// Maps `len` bytes of fresh zero memory, readable and writable
+    /// (pages are committed as they are written).
+    ///
+    /// # Errors
+    ///
+    /// The address space is exhausted.
+    pub fn zeroed(len: usize) -> Result<Mmap> {
+        if len == 0 {
+            return Ok(Mmap::empty());
+        }
+        // SAFETY: a fresh anonymous mapping; no existing memory is affected.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            bail!("failed to map {len} bytes: {}", io::Error::last_os_error());
+        }
+        Ok(Mmap {
+            ptr: ptr.cast(),
+            len,
+        })
+    }
+
+    /// Splits the mapping into mappings of `piece` bytes each (the last
+    /// one takes what remains), each unmapped on its own when dropped.
+    pub fn split(self, piece: usize) -> Vec<Mmap> {
+        let this = std::mem::ManuallyDrop::new(self);
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        while at < this.len {
+            let len = piece.max(1).min(this.len - at);
+            pieces.push(Mmap {
+                // SAFETY: `at` is inside the mapping.
+                ptr: unsafe { this.ptr.add(at) },
+                len,
+            });
+            at += len;
+        }
+        pieces
     }
 
     /// Makes `[start, start + len)` readable and writable.
