@@ -410,10 +410,7 @@ pub struct MemoryPool {
     /// The most pages a pooled memory may have.
     pub max_pages: u64,
     keep_resident: usize,
-    free: Mutex<Vec<FreeSlot>>,
-    /// `/proc/self/pagemap`, to find the pages to reset; without it, every
-    /// accessible page is reset.
-    pagemap: Option<std::fs::File>,
+    free: FreeLists<FreeSlot>,
 }
 
 impl MemoryPool {
@@ -442,8 +439,7 @@ impl MemoryPool {
             slot_count: count,
             max_pages,
             keep_resident: p.get_linear_memory_keep_resident(),
-            free: Mutex::new(free),
-            pagemap: std::fs::File::open("/proc/self/pagemap").ok(),
+            free: FreeLists::new(free),
         })
     }
 
@@ -462,20 +458,17 @@ impl MemoryPool {
         image: Option<&MemoryImage>,
     ) -> Result<(usize, *mut u8)> {
         let wanted = image.map(|i| i.id);
-        let slot = {
-            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-            let pos = free
-                .iter()
+        let slot = self.free.take(|free| {
+            free.iter()
                 .rposition(|s| s.image == wanted)
                 .or_else(|| free.iter().rposition(|s| s.image.is_none()))
-                .or_else(|| free.len().checked_sub(1));
-            match pos {
-                Some(pos) => free.swap_remove(pos),
-                None => bail!(
-                    "all {} memory slots of the pooling allocator are in use",
-                    self.slot_count
-                ),
-            }
+                .or_else(|| free.len().checked_sub(1))
+        });
+        let Some(slot) = slot else {
+            bail!(
+                "all {} memory slots of the pooling allocator are in use",
+                self.slot_count
+            );
         };
         let base = self.base(slot.index);
         // SAFETY: the slot is ours while we hold it, every range below lies
@@ -524,10 +517,7 @@ impl MemoryPool {
     }
 
     fn release_slot(&self, slot: FreeSlot) {
-        self.free
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(slot);
+        self.free.put(slot);
     }
 
     /// Resets and frees slot `slot`, which has `accessible` bytes mapped
@@ -542,10 +532,12 @@ impl MemoryPool {
     /// shootdowns would stall every other thread of the process.
     pub fn deallocate(&self, slot: usize, accessible: usize, image: Option<&MemoryImage>) {
         let base = self.base(slot);
-        let dirty = self
-            .pagemap
-            .as_ref()
-            .and_then(|pagemap| dirty_pages(pagemap, base, accessible))
+        let dirty = PAGEMAP
+            .with(|pagemap| {
+                pagemap
+                    .as_ref()
+                    .and_then(|pagemap| dirty_pages(pagemap, base, accessible))
+            })
             .unwrap_or_else(|| std::iter::once(0..accessible).collect());
         let dirty_bytes: usize = dirty.iter().map(Range::len).sum();
         let mut reset = true;
@@ -706,7 +698,7 @@ pub struct TablePool {
     /// The most elements a pooled table may have.
     pub max_elements: usize,
     keep_resident: usize,
-    free: Mutex<Vec<usize>>,
+    free: FreeLists<usize>,
 }
 
 impl TablePool {
@@ -730,7 +722,7 @@ impl TablePool {
             slot_count: count,
             max_elements,
             keep_resident: p.get_table_keep_resident(),
-            free: Mutex::new((0..count).rev().collect()),
+            free: FreeLists::new((0..count).rev().collect()),
         })
     }
 
@@ -740,8 +732,7 @@ impl TablePool {
     ///
     /// Every slot is in use.
     pub fn allocate(&self) -> Result<(usize, *mut usize)> {
-        let slot = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let Some(slot) = slot else {
+        let Some(slot) = self.free.take(|free| free.len().checked_sub(1)) else {
             bail!(
                 "all {} table slots of the pooling allocator are in use",
                 self.slot_count
@@ -776,10 +767,70 @@ impl TablePool {
                 unsafe { std::ptr::write_bytes(base.add(start), 0, end - start) };
             }
         }
-        self.free
+        self.free.put(slot);
+    }
+}
+
+thread_local! {
+    /// This thread's `/proc/self/pagemap`, to find the pages to reset
+    /// (without it, every accessible page is reset). One per thread: a
+    /// shared descriptor's reference count would bounce between cores.
+    static PAGEMAP: Option<std::fs::File> = std::fs::File::open("/proc/self/pagemap").ok();
+
+    /// This thread's shard of every [`FreeLists`].
+    static SHARD: usize = NEXT_SHARD.fetch_add(1, Ordering::Relaxed);
+}
+
+static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+
+/// Free-list shards: each thread frees to and allocates from its own
+/// first, so threads instantiating at once do not contend on one lock.
+const SHARDS: usize = 4;
+
+/// One shard, on a cache line of its own.
+#[repr(align(128))]
+struct Shard<T>(Mutex<Vec<T>>);
+
+/// A free list split into [`SHARDS`] shards. An item is only unavailable
+/// when every shard is empty.
+struct FreeLists<T> {
+    shards: [Shard<T>; SHARDS],
+}
+
+impl<T> FreeLists<T> {
+    /// The items, dealt round-robin (keeping their order in each shard).
+    fn new(items: Vec<T>) -> FreeLists<T> {
+        let mut shards: [Vec<T>; SHARDS] = Default::default();
+        let n = items.len();
+        for (i, item) in items.into_iter().enumerate() {
+            shards[(n - 1 - i) % SHARDS].push(item);
+        }
+        FreeLists {
+            shards: shards.map(|v| Shard(Mutex::new(v))),
+        }
+    }
+
+    /// Takes the item `choose` picks (an index) from this thread's shard,
+    /// or else from the next shard that has one.
+    fn take(&self, choose: impl Fn(&[T]) -> Option<usize>) -> Option<T> {
+        let first = SHARD.with(|s| *s);
+        (0..SHARDS).find_map(|k| {
+            let mut shard = self.shards[(first + k) % SHARDS]
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            choose(&shard).map(|i| shard.swap_remove(i))
+        })
+    }
+
+    /// Frees `item` to this thread's shard.
+    fn put(&self, item: T) {
+        let shard = SHARD.with(|s| *s) % SHARDS;
+        self.shards[shard]
+            .0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(slot);
+            .push(item);
     }
 }
 
