@@ -6,7 +6,7 @@ use crate::externals::{Extern, Global, GlobalKind, Memory, Table};
 use crate::func::{Func, FuncKind, TypedFunc, WasmParams, WasmResults};
 use crate::store::{AsContextMut, StoreOpaque};
 use crate::trap::Trap;
-use crate::vm::alloc::InstanceAllocator;
+use crate::vm::alloc::{MemoryImage, allocator_of};
 use crate::vm::{VMContextBox, VMFuncRef, VMGlobalDefinition, ValRaw};
 use anyhow::{Result, anyhow, bail};
 use kiln_engine::module_info::{ConstExpr, SegmentMode, TableInit};
@@ -43,7 +43,7 @@ pub(crate) struct InstanceData {
 impl Drop for InstanceData {
     fn drop(&mut self) {
         // Every instance in a store was counted by the engine's allocator.
-        if let Ok(allocator) = InstanceAllocator::of(self.module.engine()) {
+        if let Ok(allocator) = allocator_of(self.module.engine()) {
             allocator.release_instance();
         }
     }
@@ -354,10 +354,16 @@ fn instantiate(
         }
     }
 
-    let allocator = InstanceAllocator::of(&store.engine)?;
+    let allocator = allocator_of(&store.engine)?;
     let mut image_mapped = false;
     for i in info.num_imported_memories..info.memories.len() as u32 {
-        let mut memory = allocator.allocate_memory(module, i)?;
+        // The image, when there is one, is memory 0's.
+        let image = if i == 0 {
+            MemoryImage::of(module)
+        } else {
+            None
+        };
+        let mut memory = allocator.allocate_memory(module, i, image)?;
         image_mapped |= memory.has_image();
         // SAFETY: `memory(i)` is a pointer field; the memory is boxed, so
         // the definition stays put when the box moves into the store.
@@ -367,7 +373,9 @@ fn instantiate(
     }
 
     for i in info.num_imported_tables..info.tables.len() as u32 {
-        let mut table = allocator.allocate_table(module, i - info.num_imported_tables)?;
+        let defined = i - info.num_imported_tables;
+        let lazy = matches!(info.table_inits[defined as usize], TableInit::Lazy(_));
+        let mut table = allocator.allocate_table(module, defined, lazy)?;
         // SAFETY: `table(i)` is a pointer field; the table is boxed.
         unsafe { vmctx.write(offsets.table(i), table.definition()) };
         tables.push(store.tables.len() as u32);

@@ -3,15 +3,16 @@
 //! * [`MemoryImage`]: a module's active data segments, laid out page by
 //!   page in a memfd, mapped copy-on-write over a new memory instead of
 //!   copying the bytes.
-//! * [`InstanceAllocator`]: on-demand (map per memory, unmap when done) or
-//!   pooling (slots reserved once per engine, reset and reused). The
-//!   engine's allocator is created on first use from its `Config`.
+//! * [`InstanceAllocator`]: the trait of [`OnDemandAllocator`] (a
+//!   mapping per memory) and [`PoolingAllocator`] (slots reserved once per
+//!   engine, reset and reused). The engine's allocator is created on first
+//!   use from its `Config`.
 
 use super::memory::{LinearMemory, WASM_PAGE};
 use super::table::TableData;
 use crate::sys::unix::mmap::{self, Mmap};
 use anyhow::{Result, bail};
-use kiln_engine::module_info::{ConstExpr, SegmentMode, TableInit};
+use kiln_engine::module_info::{ConstExpr, SegmentMode};
 use kiln_engine::{Engine, InstanceAllocationStrategy, Module, PoolingAllocationConfig};
 use std::io;
 use std::ops::Range;
@@ -263,132 +264,180 @@ impl ReservationCache {
     }
 }
 
-/// The allocator of an engine.
-pub enum InstanceAllocator {
-    /// Map on demand.
-    OnDemand {
-        /// Freed reservations, for reuse.
-        reservations: Arc<ReservationCache>,
-    },
-    /// Pooled slots.
-    Pooling {
-        /// Memory slots.
-        memories: Arc<MemoryPool>,
-        /// Table slots.
-        tables: Arc<TablePool>,
-        /// Live instances.
-        instances: InstanceLimit,
-    },
-}
-
-/// Counts live instances against the pool's limit.
-pub struct InstanceLimit {
-    live: AtomicUsize,
-    max: usize,
-}
-
-impl InstanceAllocator {
-    /// The allocator of `engine`, created on first use (a failure to
-    /// reserve the pool is remembered, as retrying cannot help).
-    pub fn of(engine: &Engine) -> Result<&InstanceAllocator> {
-        let state = engine.runtime_state().get_or_init(|| {
-            let allocator = InstanceAllocator::new(engine).map_err(|e| format!("{e:#}"));
-            Box::new(allocator)
-        });
-        state
-            .downcast_ref::<Result<InstanceAllocator, String>>()
-            .expect("the engine state is the allocator")
-            .as_ref()
-            .map_err(|e| anyhow::anyhow!("{e}"))
-    }
-
-    fn new(engine: &Engine) -> Result<InstanceAllocator> {
-        Ok(match engine.config().get_allocation_strategy() {
-            InstanceAllocationStrategy::OnDemand => InstanceAllocator::OnDemand {
-                reservations: Arc::new(ReservationCache::new(engine.config())),
-            },
-            InstanceAllocationStrategy::Pooling(p) => InstanceAllocator::Pooling {
-                memories: Arc::new(MemoryPool::new(p, engine.config())?),
-                tables: Arc::new(TablePool::new(p)?),
-                instances: InstanceLimit {
-                    live: AtomicUsize::new(0),
-                    max: p.get_total_core_instances() as usize,
-                },
-            },
-        })
-    }
-
-    /// Allocates a memory for `module`'s defined memory `index`, with the
-    /// module's data image in place when it has one (see
-    /// [`LinearMemory::has_image`]).
+/// Where an engine's instances get their memories and tables, and how
+/// many may be live: one trait, implemented by [`OnDemandAllocator`] and
+/// [`PoolingAllocator`]. The engine's allocator is created on first use
+/// from its `Config` ([`allocator_of`]).
+pub trait InstanceAllocator: Send + Sync {
+    /// Allocates `memory`, a defined memory of `module` whose initial
+    /// contents are `image` (mapped in place) if given.
     ///
     /// # Errors
     ///
-    /// As [`LinearMemory::new`] and [`LinearMemory::new_pooled`].
-    pub fn allocate_memory(&self, module: &Module, index: u32) -> Result<Box<LinearMemory>> {
-        let ty = module.info().memories[index as usize];
-        let image = if index == 0 {
-            MemoryImage::of(module)
-        } else {
-            None
-        };
-        match self {
-            InstanceAllocator::OnDemand { reservations } => {
-                LinearMemory::new(ty, module.engine().config(), image, Some(reservations))
-            }
-            InstanceAllocator::Pooling { memories, .. } => {
-                LinearMemory::new_pooled(ty, memories, image)
-            }
-        }
-    }
+    /// The memory type is not supported or exceeds the allocator's
+    /// limits, or the allocator is out of memory slots or address space.
+    fn allocate_memory(
+        &self,
+        module: &Module,
+        memory: u32,
+        image: Option<Arc<MemoryImage>>,
+    ) -> Result<Box<LinearMemory>>;
 
-    /// Allocates `module`'s defined table `index` (a defined-table index),
-    /// uninitialized for lazy initialization or filled with null.
+    /// Allocates defined table `table` (a defined-table index) of
+    /// `module`: uninitialized for lazy initialization if `lazy`, else
+    /// null.
     ///
     /// # Errors
     ///
-    /// As [`TableData::new`] and [`TableData::new_pooled`].
-    pub fn allocate_table(&self, module: &Module, index: u32) -> Result<Box<TableData>> {
-        let info = module.info();
-        let ty = info.tables[(info.num_imported_tables + index) as usize];
-        let lazy = matches!(info.table_inits[index as usize], TableInit::Lazy(_));
-        match self {
-            InstanceAllocator::OnDemand { .. } if lazy => TableData::new_uninit(ty),
-            InstanceAllocator::OnDemand { .. } => TableData::new(ty, 0),
-            InstanceAllocator::Pooling { tables, .. } => TableData::new_pooled(ty, tables, lazy),
-        }
-    }
+    /// The table exceeds the allocator's limits, or it is out of table
+    /// slots.
+    fn allocate_table(&self, module: &Module, table: u32, lazy: bool) -> Result<Box<TableData>>;
 
     /// Counts one more live instance.
     ///
     /// # Errors
     ///
-    /// The pool's instance limit is reached.
-    pub fn acquire_instance(&self) -> Result<()> {
-        if let InstanceAllocator::Pooling {
-            instances: limit, ..
-        } = self
-        {
-            let prev = limit.live.fetch_add(1, Ordering::AcqRel);
-            if prev >= limit.max {
-                limit.live.fetch_sub(1, Ordering::AcqRel);
-                bail!(
-                    "maximum concurrent instance limit of {} reached for the pooling allocator",
-                    limit.max
-                );
+    /// The limit of live instances is reached.
+    fn acquire_instance(&self) -> Result<()>;
+
+    /// Counts one live instance less.
+    fn release_instance(&self);
+}
+
+/// The allocator of `engine`, created on first use from its
+/// configuration (a failure to reserve a pool is remembered, as retrying
+/// cannot help).
+///
+/// # Errors
+///
+/// The pool could not be reserved.
+pub fn allocator_of(engine: &Engine) -> Result<&dyn InstanceAllocator> {
+    type State = Result<Box<dyn InstanceAllocator>, String>;
+    let state = engine.runtime_state().get_or_init(|| {
+        let allocator: State = match engine.config().get_allocation_strategy() {
+            InstanceAllocationStrategy::OnDemand => {
+                Ok(Box::new(OnDemandAllocator::new(engine.config())))
             }
+            InstanceAllocationStrategy::Pooling(p) => PoolingAllocator::new(p, engine.config())
+                .map(|a| Box::new(a) as Box<dyn InstanceAllocator>)
+                .map_err(|e| format!("{e:#}")),
+        };
+        Box::new(allocator)
+    });
+    state
+        .downcast_ref::<State>()
+        .expect("the engine state is the allocator")
+        .as_ref()
+        .map(|a| &**a)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Allocates memories and tables of their own, one at a time; no limit on
+/// live instances.
+pub struct OnDemandAllocator {
+    config: kiln_engine::Config,
+    /// Freed reservations, for reuse.
+    reservations: Arc<ReservationCache>,
+}
+
+impl OnDemandAllocator {
+    /// An allocator for memories configured by `config`.
+    pub fn new(config: &kiln_engine::Config) -> OnDemandAllocator {
+        OnDemandAllocator {
+            config: config.clone(),
+            reservations: Arc::new(ReservationCache::new(config)),
+        }
+    }
+}
+
+impl InstanceAllocator for OnDemandAllocator {
+    fn allocate_memory(
+        &self,
+        module: &Module,
+        memory: u32,
+        image: Option<Arc<MemoryImage>>,
+    ) -> Result<Box<LinearMemory>> {
+        let ty = module.info().memories[memory as usize];
+        LinearMemory::new(ty, &self.config, image, Some(&self.reservations))
+    }
+
+    fn allocate_table(&self, module: &Module, table: u32, lazy: bool) -> Result<Box<TableData>> {
+        let info = module.info();
+        let ty = info.tables[(info.num_imported_tables + table) as usize];
+        if lazy {
+            TableData::new_uninit(ty)
+        } else {
+            TableData::new(ty, 0)
+        }
+    }
+
+    fn acquire_instance(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn release_instance(&self) {}
+}
+
+/// Allocates from slots reserved up front (`PoolingAllocationConfig`):
+/// memories, tables, and a count of live instances.
+pub struct PoolingAllocator {
+    memories: Arc<MemoryPool>,
+    tables: Arc<TablePool>,
+    live: AtomicUsize,
+    max_instances: usize,
+}
+
+impl PoolingAllocator {
+    /// Reserves the pools `p` describes, for memories configured by
+    /// `config`.
+    ///
+    /// # Errors
+    ///
+    /// The address space cannot hold the pools.
+    pub fn new(
+        p: &PoolingAllocationConfig,
+        config: &kiln_engine::Config,
+    ) -> Result<PoolingAllocator> {
+        Ok(PoolingAllocator {
+            memories: Arc::new(MemoryPool::new(p, config)?),
+            tables: Arc::new(TablePool::new(p)?),
+            live: AtomicUsize::new(0),
+            max_instances: p.get_total_core_instances() as usize,
+        })
+    }
+}
+
+impl InstanceAllocator for PoolingAllocator {
+    fn allocate_memory(
+        &self,
+        module: &Module,
+        memory: u32,
+        image: Option<Arc<MemoryImage>>,
+    ) -> Result<Box<LinearMemory>> {
+        let ty = module.info().memories[memory as usize];
+        LinearMemory::new_pooled(ty, &self.memories, image)
+    }
+
+    fn allocate_table(&self, module: &Module, table: u32, lazy: bool) -> Result<Box<TableData>> {
+        let info = module.info();
+        let ty = info.tables[(info.num_imported_tables + table) as usize];
+        TableData::new_pooled(ty, &self.tables, lazy)
+    }
+
+    fn acquire_instance(&self) -> Result<()> {
+        let prev = self.live.fetch_add(1, Ordering::AcqRel);
+        if prev >= self.max_instances {
+            self.live.fetch_sub(1, Ordering::AcqRel);
+            bail!(
+                "maximum concurrent instance limit of {} reached for the pooling allocator",
+                self.max_instances
+            );
         }
         Ok(())
     }
 
-    /// Counts one instance less.
-    pub fn release_instance(&self) {
-        if let InstanceAllocator::Pooling {
-            instances: limit, ..
-        } = self
-        {
-            limit.live.fetch_sub(1, Ordering::AcqRel);
-        }
+    fn release_instance(&self) {
+        self.live.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
