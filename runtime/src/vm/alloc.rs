@@ -338,6 +338,8 @@ pub struct OnDemandAllocator {
     config: kiln_engine::Config,
     /// Freed reservations, for reuse.
     reservations: Arc<ReservationCache>,
+    /// Freed mappings of large tables, for reuse.
+    tables: Arc<TableMappings>,
 }
 
 impl OnDemandAllocator {
@@ -346,9 +348,65 @@ impl OnDemandAllocator {
         OnDemandAllocator {
             config: config.clone(),
             reservations: Arc::new(ReservationCache::new(config)),
+            tables: Arc::new(TableMappings {
+                free: Mutex::new(Vec::new()),
+            }),
         }
     }
 }
+
+/// How many freed table mappings an on-demand allocator keeps.
+const TABLE_MAPPINGS_KEPT: usize = 16;
+
+/// Mappings of freed large on-demand tables, zeroed and kept for the next
+/// tables of the same size: reusing one saves mapping and unmapping it.
+pub struct TableMappings {
+    free: Mutex<Vec<Mmap>>,
+}
+
+impl TableMappings {
+    /// A kept zero mapping of `len` bytes, if there is one.
+    pub fn take(&self, len: usize) -> Option<Mmap> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let pos = free.iter().rposition(|m| m.len() == len)?;
+        Some(free.swap_remove(pos))
+    }
+
+    /// Zeroes elements `dirty` of `mapping` (the rest is zero) and keeps
+    /// it, or unmaps it when enough are kept already: by `memset` when the
+    /// range is small, by dropping its pages otherwise.
+    pub fn give(&self, mapping: Mmap, dirty: Range<usize>) {
+        let start = dirty.start * size_of::<usize>();
+        let end = (dirty.end * size_of::<usize>()).min(mapping.len());
+        if start < end {
+            let page = mmap::page_size();
+            let released = end - start > MAPPED_TABLE_MEMSET && {
+                let (from, to) = (start / page * page, end.div_ceil(page) * page);
+                // SAFETY: a page-aligned range inside the mapping (its
+                // length is a whole number of pages), which no table refers
+                // to any more; dropping anonymous pages zeroes them.
+                unsafe {
+                    libc::madvise(
+                        mapping.as_ptr().add(from).cast(),
+                        to.min(mapping.len().div_ceil(page) * page) - from,
+                        libc::MADV_DONTNEED,
+                    ) == 0
+                }
+            };
+            if !released {
+                // SAFETY: the range is inside the mapping, writable.
+                unsafe { std::ptr::write_bytes(mapping.as_ptr().add(start), 0, end - start) };
+            }
+        }
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        if free.len() < TABLE_MAPPINGS_KEPT {
+            free.push(mapping);
+        }
+    }
+}
+
+/// Dirty table ranges up to this many bytes are zeroed with `memset`.
+const MAPPED_TABLE_MEMSET: usize = 64 << 10;
 
 impl InstanceAllocator for OnDemandAllocator {
     fn allocate_memory(
@@ -365,9 +423,9 @@ impl InstanceAllocator for OnDemandAllocator {
         let info = module.info();
         let ty = info.tables[(info.num_imported_tables + table) as usize];
         if lazy {
-            TableData::new_uninit(ty)
+            TableData::new_uninit_in(ty, Some(&self.tables))
         } else {
-            TableData::new(ty, 0)
+            TableData::new_in(ty, 0, Some(&self.tables))
         }
     }
 

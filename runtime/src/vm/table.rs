@@ -8,7 +8,7 @@
 //! on first access, from the defining module's `TableInit::Lazy` image.
 //! Everything outside this file sees decoded values.
 
-use super::alloc::TablePool;
+use super::alloc::{TableMappings, TablePool};
 use crate::sys::unix::mmap::Mmap;
 use kiln_engine::module_info::TableInit;
 use kiln_engine::vm_layout::FUNCREF_INIT_BIT;
@@ -49,10 +49,11 @@ const MAPPED_TABLE_BYTES: usize = 64 << 10;
 enum Storage {
     /// A vector of exactly the table's size.
     Heap(Vec<usize>),
-    /// A mapping of exactly the table's size (until it grows onto the heap).
+    /// A mapping of exactly the table's size (until it grows onto the
+    /// heap), given back to `cache` (if any) when freed.
     Mapped {
-        /// Owned, unmapped on drop; reached through the definition.
-        _mapping: Mmap,
+        mapping: Mmap,
+        cache: Option<Arc<TableMappings>>,
     },
     /// A slot of the engine's table pool (zero past the table's size).
     Pooled { pool: Arc<TablePool>, slot: usize },
@@ -107,16 +108,33 @@ impl TableData {
     ///
     /// The minimum exceeds [`MAX_TABLE_ELEMENTS`].
     pub fn new_uninit(ty: TableType) -> anyhow::Result<Box<TableData>> {
+        TableData::new_uninit_in(ty, None)
+    }
+
+    /// [`TableData::new_uninit`], taking a large table's mapping from
+    /// `cache` (and giving it back when freed) if there is one.
+    ///
+    /// # Errors
+    ///
+    /// The minimum exceeds [`MAX_TABLE_ELEMENTS`].
+    pub fn new_uninit_in(
+        ty: TableType,
+        cache: Option<&Arc<TableMappings>>,
+    ) -> anyhow::Result<Box<TableData>> {
         check_minimum(ty, MAX_TABLE_ELEMENTS, "")?;
         let len = ty.minimum() as usize;
-        if len * size_of::<usize>() >= MAPPED_TABLE_BYTES {
-            let mmap = Mmap::zeroed(len * size_of::<usize>())?;
-            let base = mmap.as_ptr().cast();
-            return Ok(TableData::boxed(
-                ty,
-                Storage::Mapped { _mapping: mmap },
-                base,
-            ));
+        let bytes = len * size_of::<usize>();
+        if bytes >= MAPPED_TABLE_BYTES {
+            let mapping = match cache.and_then(|c| c.take(bytes)) {
+                Some(mapping) => mapping,
+                None => Mmap::zeroed(bytes)?,
+            };
+            let base = mapping.as_ptr().cast();
+            let storage = Storage::Mapped {
+                mapping,
+                cache: cache.cloned(),
+            };
+            return Ok(TableData::boxed(ty, storage, base));
         }
         let mut elements = vec![0; len];
         let base = elements.as_mut_ptr();
@@ -130,7 +148,20 @@ impl TableData {
     ///
     /// The minimum exceeds [`MAX_TABLE_ELEMENTS`].
     pub fn new(ty: TableType, init: usize) -> anyhow::Result<Box<TableData>> {
-        let mut table = TableData::new_uninit(ty)?;
+        TableData::new_in(ty, init, None)
+    }
+
+    /// [`TableData::new`], with a large table's mapping from `cache`.
+    ///
+    /// # Errors
+    ///
+    /// The minimum exceeds [`MAX_TABLE_ELEMENTS`].
+    pub fn new_in(
+        ty: TableType,
+        init: usize,
+        cache: Option<&Arc<TableMappings>>,
+    ) -> anyhow::Result<Box<TableData>> {
+        let mut table = TableData::new_uninit_in(ty, cache)?;
         table.fill(0, init, table.size());
         Ok(table)
     }
@@ -404,13 +435,21 @@ impl TableData {
 
 impl Drop for TableData {
     fn drop(&mut self) {
-        if let Storage::Pooled { pool, slot } = &self.storage {
-            let dirty = if self.written_inline {
-                0..self.def.current_elements
-            } else {
-                self.dirty.clone()
-            };
-            pool.deallocate(*slot, dirty);
+        let dirty = if self.written_inline {
+            0..self.def.current_elements
+        } else {
+            self.dirty.clone()
+        };
+        match &mut self.storage {
+            Storage::Pooled { pool, slot } => pool.deallocate(*slot, dirty),
+            Storage::Mapped {
+                mapping,
+                cache: Some(cache),
+            } => {
+                let mapping = std::mem::replace(mapping, Mmap::empty());
+                cache.give(mapping, dirty);
+            }
+            Storage::Mapped { cache: None, .. } | Storage::Heap(_) => {}
         }
     }
 }

@@ -136,6 +136,16 @@ impl Mmap {
         Ok(())
     }
 
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True for a mapping of nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// The start of the mapping.
     pub fn as_ptr(&self) -> *mut u8 {
         self.ptr
