@@ -36,30 +36,7 @@ impl Mmap {
     ///
     /// The address space is exhausted.
     pub fn reserve(len: usize) -> Result<Mmap> {
-        if len == 0 {
-            return Ok(Mmap::empty());
-        }
-        // SAFETY: a fresh anonymous mapping; no existing memory is affected.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            bail!(
-                "failed to reserve {len} bytes of address space: {}",
-                io::Error::last_os_error()
-            );
-        }
-        Ok(Mmap {
-            ptr: ptr.cast(),
-            len,
-        })
+        Mmap::anonymous(len, libc::PROT_NONE)
     }
 
     /// Maps `len` bytes of fresh zero memory, readable and writable
@@ -69,6 +46,10 @@ impl Mmap {
     ///
     /// The address space is exhausted.
     pub fn zeroed(len: usize) -> Result<Mmap> {
+        Mmap::anonymous(len, libc::PROT_READ | libc::PROT_WRITE)
+    }
+
+    fn anonymous(len: usize, prot: libc::c_int) -> Result<Mmap> {
         if len == 0 {
             return Ok(Mmap::empty());
         }
@@ -77,14 +58,17 @@ impl Mmap {
             libc::mmap(
                 std::ptr::null_mut(),
                 len,
-                libc::PROT_READ | libc::PROT_WRITE,
+                prot,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
                 -1,
                 0,
             )
         };
         if ptr == libc::MAP_FAILED {
-            bail!("failed to map {len} bytes: {}", io::Error::last_os_error());
+            bail!(
+                "failed to map {len} bytes of address space: {}",
+                io::Error::last_os_error()
+            );
         }
         Ok(Mmap {
             ptr: ptr.cast(),
