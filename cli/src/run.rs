@@ -184,16 +184,7 @@ pub fn read_module(path: &Path) -> Result<Vec<u8>> {
         .into_owned())
 }
 
-/// Compiles a `.wat` or `.wasm` file; text errors name the file.
-///
-/// # Errors
-///
-/// The file cannot be read, or does not parse, validate or compile.
-pub fn load_module(engine: &Engine, path: &Path) -> Result<Module> {
-    let binary = read_module(path)?;
-    compile(engine, path, &binary)
-}
-
+/// Compiles a binary read from `path`; errors name the file.
 fn compile(engine: &Engine, path: &Path, binary: &[u8]) -> Result<Module> {
     Module::from_binary(engine, binary)
         .with_context(|| format!("failed to compile `{}`", path.display()))

@@ -5,7 +5,6 @@
 use crate::Engine;
 use crate::TrapCode;
 use crate::code::{CodeImage, CompiledCode, Reloc};
-use crate::config::Config;
 use crate::module_info::{FunctionInput, ModuleInfo};
 use crate::translate::{self, FuncEnv, MemoryStrategy, ir_type};
 use crate::types::FuncType;
@@ -106,6 +105,20 @@ pub(crate) fn compile(
     let table_sets: Vec<AtomicBool> = info.tables.iter().map(|_| AtomicBool::new(false)).collect();
     let isa = engine.isa();
     let config = engine.config();
+    // What every function is translated with; each sets its own `vmctx`.
+    let env = FuncEnv {
+        info,
+        offsets,
+        memory: MemoryStrategy {
+            reservation: config.memory_reservation,
+            guard_size: config.memory_guard_size,
+        },
+        host_call_conv: isa.default_call_conv(),
+        vmctx: ir::Value::from_u32(0),
+        fuel: config.consume_fuel,
+        epoch: config.epoch_interruption,
+        table_sets: &table_sets,
+    };
     let n = inputs.len();
     let next = AtomicUsize::new(0);
     let inputs: Vec<Mutex<Option<FunctionInput<'_>>>> =
@@ -121,14 +134,7 @@ pub(crate) fn compile(
             }
             let input = inputs[i].lock().unwrap().take().expect("taken once");
             let index = info.num_imported_funcs + i as u32;
-            let result = compile_function(
-                &mut worker,
-                isa,
-                config,
-                (info, offsets, &table_sets),
-                index,
-                input,
-            );
+            let result = compile_function(&mut worker, isa, &env, index, input);
             *results[i].lock().unwrap() = Some(result);
         }
     };
@@ -171,11 +177,11 @@ pub(crate) fn compile(
 fn compile_function(
     worker: &mut Worker,
     isa: &dyn TargetIsa,
-    config: &Config,
-    (info, offsets, table_sets): (&ModuleInfo, &VMOffsets, &[AtomicBool]),
+    env: &FuncEnv<'_>,
     index: u32,
     input: FunctionInput<'_>,
 ) -> Result<CompiledCode> {
+    let info = env.info;
     let allocs = std::mem::take(&mut worker.validator);
     let mut validator = input.validator.into_validator(allocs);
     validator.validate(&input.body)?;
@@ -186,19 +192,7 @@ fn compile_function(
         translate::wasm_signature(info.func_type(index)),
     );
     let mut b = FunctionBuilder::new(&mut worker.ctx.func, &mut worker.builder);
-    let mut env = FuncEnv {
-        info,
-        offsets,
-        memory: MemoryStrategy {
-            reservation: config.memory_reservation,
-            guard_size: config.memory_guard_size,
-        },
-        host_call_conv: isa.default_call_conv(),
-        vmctx: ir::Value::from_u32(0),
-        fuel: config.consume_fuel,
-        epoch: config.epoch_interruption,
-        table_sets,
-    };
+    let mut env = env.clone();
     translate::translate_function(&mut env, &mut b, index, &input.body)?;
     b.finalize(isa.frontend_config());
     if *DEBUG_CLIF {

@@ -303,7 +303,7 @@ impl Table {
             );
         }
         let init = init.to_raw(store)?.get_u64() as usize;
-        store.tables.push(TableData::new(ty, init)?);
+        store.tables.push(TableData::new(ty, Some(init), None)?);
         Ok(Table {
             store: store.id,
             index: store.tables.len() as u32 - 1,

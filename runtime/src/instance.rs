@@ -363,7 +363,7 @@ fn instantiate(
         } else {
             None
         };
-        let mut memory = allocator.allocate_memory(module, i, image)?;
+        let mut memory = allocator.allocate_memory(info.memories[i as usize], image)?;
         image_mapped |= memory.has_image();
         // SAFETY: `memory(i)` is a pointer field; the memory is boxed, so
         // the definition stays put when the box moves into the store.
@@ -375,7 +375,12 @@ fn instantiate(
     for i in info.num_imported_tables..info.tables.len() as u32 {
         let defined = i - info.num_imported_tables;
         let lazy = matches!(info.table_inits[defined as usize], TableInit::Lazy(_));
-        let mut table = allocator.allocate_table(module, defined, lazy)?;
+        let mut table = allocator.allocate_table(info.tables[i as usize], lazy)?;
+        if lazy {
+            // The VMContext stays put; if instantiation fails, the table is
+            // unreachable and never materializes anything.
+            table.set_lazy_init(vmctx.as_ptr(), module, defined);
+        }
         // SAFETY: `table(i)` is a pointer field; the table is boxed.
         unsafe { vmctx.write(offsets.table(i), table.definition()) };
         tables.push(store.tables.len() as u32);
@@ -428,12 +433,6 @@ fn instantiate(
         ..
     } = store;
     let data = instances.last_mut().expect("just pushed");
-    for (d, init) in info.table_inits.iter().enumerate() {
-        if let TableInit::Lazy(_) = init {
-            let table = data.tables[info.num_imported_tables as usize + d];
-            store_tables[table as usize].set_lazy_init(data.vmctx.as_ptr(), module, d as u32);
-        }
-    }
     for (i, seg) in info.elems.iter().enumerate() {
         if info.lazy_segment_table(seg).is_some() {
             // In the table's lazy image.

@@ -71,6 +71,7 @@ pub fn readonly() -> MemFlagsData {
 }
 
 /// The environment of the function being translated.
+#[derive(Clone)]
 pub struct FuncEnv<'m> {
     pub info: &'m ModuleInfo,
     pub offsets: &'m VMOffsets,

@@ -13,7 +13,9 @@ use super::table::TableData;
 use crate::sys::unix::mmap::{self, Mmap};
 use anyhow::{Result, bail};
 use kiln_engine::module_info::{ConstExpr, SegmentMode};
-use kiln_engine::{Engine, InstanceAllocationStrategy, Module, PoolingAllocationConfig};
+use kiln_engine::{
+    Engine, InstanceAllocationStrategy, MemoryType, Module, PoolingAllocationConfig, TableType,
+};
 use std::io;
 use std::ops::Range;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -223,12 +225,15 @@ impl ReservationCache {
             return Ok(kept);
         }
         drop(free);
+        // A batch, or one reservation if the batch does not fit.
         let batch = self
             .size
             .checked_mul(RESERVATION_BATCH)
-            .filter(|b| *b < 1 << 45)
-            .map_or_else(|| Mmap::reserve(self.size), Mmap::reserve)
-            .or_else(|_| Mmap::reserve(self.size))?;
+            .and_then(|len| Mmap::reserve(len).ok());
+        let batch = match batch {
+            Some(batch) => batch,
+            None => Mmap::reserve(self.size)?,
+        };
         let mut pieces = batch.split(self.size);
         let first = pieces.pop().expect("at least one reservation");
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
@@ -239,23 +244,11 @@ impl ReservationCache {
     /// Drops the pages of `mmap`'s first `accessible` bytes and keeps it,
     /// or unmaps it when enough are kept already or the reset fails.
     pub fn give(&self, mmap: Mmap, accessible: usize) {
-        if accessible > 0 {
-            // SAFETY: the range is inside the mapping, which nothing refers
-            // to any more; MAP_FIXED replaces it (and any image mapped over
-            // it) with fresh zero pages.
-            let r = unsafe {
-                libc::mmap(
-                    mmap.as_ptr().cast(),
-                    accessible,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
-                    -1,
-                    0,
-                )
-            };
-            if r == libc::MAP_FAILED {
-                return;
-            }
+        // SAFETY: the range is inside the mapping, which nothing refers to
+        // any more; it (and any image mapped over it) becomes fresh zero
+        // pages.
+        if unsafe { remap_anonymous(mmap.as_ptr(), accessible, true) }.is_err() {
+            return;
         }
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         if free.len() < RESERVATIONS_KEPT + RESERVATION_BATCH {
@@ -269,8 +262,8 @@ impl ReservationCache {
 /// [`PoolingAllocator`]. The engine's allocator is created on first use
 /// from its `Config` ([`allocator_of`]).
 pub trait InstanceAllocator: Send + Sync {
-    /// Allocates `memory`, a defined memory of `module` whose initial
-    /// contents are `image` (mapped in place) if given.
+    /// Allocates a memory of type `ty` whose initial contents are `image`
+    /// (mapped in place) if given.
     ///
     /// # Errors
     ///
@@ -278,20 +271,18 @@ pub trait InstanceAllocator: Send + Sync {
     /// limits, or the allocator is out of memory slots or address space.
     fn allocate_memory(
         &self,
-        module: &Module,
-        memory: u32,
+        ty: MemoryType,
         image: Option<Arc<MemoryImage>>,
     ) -> Result<Box<LinearMemory>>;
 
-    /// Allocates defined table `table` (a defined-table index) of
-    /// `module`: uninitialized for lazy initialization if `lazy`, else
-    /// null.
+    /// Allocates a table of type `ty`: uninitialized for lazy
+    /// initialization if `lazy`, else null.
     ///
     /// # Errors
     ///
     /// The table exceeds the allocator's limits, or it is out of table
     /// slots.
-    fn allocate_table(&self, module: &Module, table: u32, lazy: bool) -> Result<Box<TableData>>;
+    fn allocate_table(&self, ty: TableType, lazy: bool) -> Result<Box<TableData>>;
 
     /// Counts one more live instance.
     ///
@@ -376,32 +367,41 @@ impl TableMappings {
     /// it, or unmaps it when enough are kept already: by `memset` when the
     /// range is small, by dropping its pages otherwise.
     pub fn give(&self, mapping: Mmap, dirty: Range<usize>) {
-        let start = dirty.start * size_of::<usize>();
-        let end = (dirty.end * size_of::<usize>()).min(mapping.len());
-        if start < end {
-            let page = mmap::page_size();
-            let released = end - start > MAPPED_TABLE_MEMSET && {
-                let (from, to) = (start / page * page, end.div_ceil(page) * page);
-                // SAFETY: a page-aligned range inside the mapping (its
-                // length is a whole number of pages), which no table refers
-                // to any more; dropping anonymous pages zeroes them.
-                unsafe {
-                    libc::madvise(
-                        mapping.as_ptr().add(from).cast(),
-                        to.min(mapping.len().div_ceil(page) * page) - from,
-                        libc::MADV_DONTNEED,
-                    ) == 0
-                }
-            };
-            if !released {
-                // SAFETY: the range is inside the mapping, writable.
-                unsafe { std::ptr::write_bytes(mapping.as_ptr().add(start), 0, end - start) };
-            }
-        }
+        // SAFETY: the mapping is a table's own, which no table uses any
+        // more, zero outside `dirty`.
+        unsafe { zero_elements(mapping.as_ptr(), mapping.len(), dirty, MAPPED_TABLE_MEMSET) };
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         if free.len() < TABLE_MAPPINGS_KEPT {
             free.push(mapping);
         }
+    }
+}
+
+/// Zeroes elements `dirty` of the table storage at `base`: `len` bytes,
+/// the start of a private anonymous mapping of their own (whose last page
+/// may be partly past `len`), zero outside `dirty`. Up to `memset_limit`
+/// bytes (and always within one page) with `memset`; otherwise by dropping
+/// the whole pages around the range, which loses nothing else.
+///
+/// # Safety
+///
+/// The storage must be writable and unused by any table.
+unsafe fn zero_elements(base: *mut u8, len: usize, dirty: Range<usize>, memset_limit: usize) {
+    let start = dirty.start * size_of::<usize>();
+    let end = (dirty.end * size_of::<usize>()).min(len);
+    if start >= end {
+        return;
+    }
+    let page = mmap::page_size();
+    let released = end - start > memset_limit.max(page) && {
+        let (from, to) = (start / page * page, end.div_ceil(page) * page);
+        // SAFETY: whole pages of the storage's own mapping (the caller's
+        // contract); dropping anonymous pages zeroes them.
+        unsafe { libc::madvise(base.add(from).cast(), to - from, libc::MADV_DONTNEED) == 0 }
+    };
+    if !released {
+        // SAFETY: the range is inside the storage, writable.
+        unsafe { std::ptr::write_bytes(base.add(start), 0, end - start) };
     }
 }
 
@@ -411,22 +411,14 @@ const MAPPED_TABLE_MEMSET: usize = 64 << 10;
 impl InstanceAllocator for OnDemandAllocator {
     fn allocate_memory(
         &self,
-        module: &Module,
-        memory: u32,
+        ty: MemoryType,
         image: Option<Arc<MemoryImage>>,
     ) -> Result<Box<LinearMemory>> {
-        let ty = module.info().memories[memory as usize];
         LinearMemory::new(ty, &self.config, image, Some(&self.reservations))
     }
 
-    fn allocate_table(&self, module: &Module, table: u32, lazy: bool) -> Result<Box<TableData>> {
-        let info = module.info();
-        let ty = info.tables[(info.num_imported_tables + table) as usize];
-        if lazy {
-            TableData::new_uninit_in(ty, Some(&self.tables))
-        } else {
-            TableData::new_in(ty, 0, Some(&self.tables))
-        }
+    fn allocate_table(&self, ty: TableType, lazy: bool) -> Result<Box<TableData>> {
+        TableData::new(ty, (!lazy).then_some(0), Some(&self.tables))
     }
 
     fn acquire_instance(&self) -> Result<()> {
@@ -468,18 +460,14 @@ impl PoolingAllocator {
 impl InstanceAllocator for PoolingAllocator {
     fn allocate_memory(
         &self,
-        module: &Module,
-        memory: u32,
+        ty: MemoryType,
         image: Option<Arc<MemoryImage>>,
     ) -> Result<Box<LinearMemory>> {
-        let ty = module.info().memories[memory as usize];
         LinearMemory::new_pooled(ty, &self.memories, image)
     }
 
-    fn allocate_table(&self, module: &Module, table: u32, lazy: bool) -> Result<Box<TableData>> {
-        let info = module.info();
-        let ty = info.tables[(info.num_imported_tables + table) as usize];
-        TableData::new_pooled(ty, &self.tables, lazy)
+    fn allocate_table(&self, ty: TableType, lazy: bool) -> Result<Box<TableData>> {
+        TableData::new_pooled(ty, &self.tables, (!lazy).then_some(0))
     }
 
     fn acquire_instance(&self) -> Result<()> {
@@ -589,13 +577,13 @@ impl MemoryPool {
                     // Mapping the image replaces the first `length` bytes
                     // whatever they hold, and makes them accessible.
                     if accessible > length {
-                        remap_anonymous(base.add(length), accessible - length)?;
+                        remap_anonymous(base.add(length), accessible - length, false)?;
                     }
                     return image.map_at(base);
                 }
                 if slot.image.is_some() && !image_in_place {
                     // Another module's image: replace it with zeroes.
-                    remap_anonymous(base, accessible)?;
+                    remap_anonymous(base, accessible, false)?;
                     accessible = 0;
                 }
                 if accessible < length {
@@ -612,7 +600,7 @@ impl MemoryPool {
         if let Err(e) = prepared {
             // Leave the slot clean: back to inaccessible zeroes.
             // SAFETY: the slot is ours.
-            let _ = unsafe { remap_anonymous(base, self.slot_size) };
+            let _ = unsafe { remap_anonymous(base, self.slot_size, false) };
             self.release_slot(FreeSlot {
                 index: slot.index,
                 accessible: 0,
@@ -688,7 +676,7 @@ impl MemoryPool {
             // Could not reset in place: start over with a fresh mapping, or
             // leak the slot rather than reuse it dirty.
             // SAFETY: the slot is ours.
-            if unsafe { remap_anonymous(base, self.slot_size) }.is_err() {
+            if unsafe { remap_anonymous(base, self.slot_size, false) }.is_err() {
                 return;
             }
             FreeSlot {
@@ -845,36 +833,29 @@ impl TablePool {
                 self.slot_count
             );
         };
-        // SAFETY: slot indices are below the slot count, so the offset
-        // stays inside the mapping.
-        let base = unsafe { self.mapping.as_ptr().add(slot * self.slot_size) };
-        Ok((slot, base.cast()))
+        Ok((slot, self.slot_base(slot).cast()))
     }
 
     /// Zeroes elements `dirty` of slot `slot` (every other element is
-    /// still zero) and frees the slot: with `memset` when the range is
-    /// small, by returning its pages to the kernel otherwise.
-    pub fn deallocate(&self, slot: usize, dirty: std::ops::Range<usize>) {
-        if !dirty.is_empty() {
-            let page = mmap::page_size();
-            let start = dirty.start * size_of::<usize>();
-            let end = dirty.end * size_of::<usize>();
-            // SAFETY: slot indices are below the slot count.
-            let base = unsafe { self.mapping.as_ptr().add(slot * self.slot_size) };
-            let released = end - start > self.keep_resident.max(page) && {
-                // Whole pages around the range: the rest of them is zero
-                // already, so dropping them loses nothing.
-                let (from, to) = (start / page * page, end.div_ceil(page) * page);
-                // SAFETY: a page-aligned range inside the slot, which no
-                // table refers to any more.
-                unsafe { libc::madvise(base.add(from).cast(), to - from, libc::MADV_DONTNEED) == 0 }
-            };
-            if !released {
-                // SAFETY: the range is inside the slot, mapped writable.
-                unsafe { std::ptr::write_bytes(base.add(start), 0, end - start) };
-            }
-        }
+    /// still zero) and frees the slot.
+    pub fn deallocate(&self, slot: usize, dirty: Range<usize>) {
+        // SAFETY: the slot is a whole number of pages of the pool's mapping,
+        // no table uses it any more, and it is zero outside `dirty`.
+        unsafe {
+            zero_elements(
+                self.slot_base(slot),
+                self.slot_size,
+                dirty,
+                self.keep_resident,
+            )
+        };
         self.free.put(slot);
+    }
+
+    fn slot_base(&self, slot: usize) -> *mut u8 {
+        // SAFETY: slot indices are below the slot count, so the offset
+        // stays inside the mapping.
+        unsafe { self.mapping.as_ptr().add(slot * self.slot_size) }
     }
 }
 
@@ -962,21 +943,27 @@ pub(crate) unsafe fn protect(ptr: *mut u8, len: usize, rw: bool) -> Result<()> {
     Ok(())
 }
 
-/// Replaces `[ptr, ptr + len)` with fresh inaccessible anonymous memory.
+/// Replaces `[ptr, ptr + len)` with fresh anonymous memory (zero pages),
+/// readable and writable (`rw`) or inaccessible.
 ///
 /// # Safety
 ///
 /// The range must be inside a mapping the caller owns, unused.
-unsafe fn remap_anonymous(ptr: *mut u8, len: usize) -> Result<()> {
+unsafe fn remap_anonymous(ptr: *mut u8, len: usize, rw: bool) -> Result<()> {
     if len == 0 {
         return Ok(());
     }
+    let prot = if rw {
+        libc::PROT_READ | libc::PROT_WRITE
+    } else {
+        libc::PROT_NONE
+    };
     // SAFETY: the caller owns the range; MAP_FIXED replaces it.
     let r = unsafe {
         libc::mmap(
             ptr.cast(),
             len,
-            libc::PROT_NONE,
+            prot,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
             -1,
             0,

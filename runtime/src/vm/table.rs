@@ -45,6 +45,23 @@ struct LazyInit {
 /// be written whole).
 const MAPPED_TABLE_BYTES: usize = 64 << 10;
 
+impl LazyInit {
+    /// Element `i` as the image gives it: a `VMFuncRef` pointer, or 0.
+    fn element(&self, i: usize) -> usize {
+        let TableInit::Lazy(image) = &self.module.info().table_inits[self.table as usize] else {
+            return 0;
+        };
+        match image.get(i) {
+            Some(&f) if f != TableInit::NULL => {
+                // SAFETY: `vmctx` is the live VMContext of an instance of
+                // `module` (`TableData::set_lazy_init`'s contract).
+                unsafe { crate::instance::func_ref_ptr(self.vmctx, &self.module, f) as usize }
+            }
+            _ => 0,
+        }
+    }
+}
+
 /// Where a table's elements live.
 enum Storage {
     /// A vector of exactly the table's size.
@@ -100,31 +117,24 @@ impl TableData {
         })
     }
 
-    /// A table of type `ty` at its minimum size, every element
-    /// uninitialized (`funcref`) or null (`externref`); the zeroed
-    /// allocation costs nothing per element.
+    /// A table of type `ty` at its minimum size, every element `init` (a
+    /// raw reference: a `VMFuncRef` pointer or an `externref`, 0 = null),
+    /// or uninitialized for [`TableData::set_lazy_init`] when `init` is
+    /// `None`. A large table gets a zero mapping of its own, taken from
+    /// `cache` when it keeps one (and given back when freed).
     ///
     /// # Errors
     ///
     /// The minimum exceeds [`MAX_TABLE_ELEMENTS`].
-    pub fn new_uninit(ty: TableType) -> anyhow::Result<Box<TableData>> {
-        TableData::new_uninit_in(ty, None)
-    }
-
-    /// [`TableData::new_uninit`], taking a large table's mapping from
-    /// `cache` (and giving it back when freed) if there is one.
-    ///
-    /// # Errors
-    ///
-    /// The minimum exceeds [`MAX_TABLE_ELEMENTS`].
-    pub fn new_uninit_in(
+    pub fn new(
         ty: TableType,
+        init: Option<usize>,
         cache: Option<&Arc<TableMappings>>,
     ) -> anyhow::Result<Box<TableData>> {
         check_minimum(ty, MAX_TABLE_ELEMENTS, "")?;
         let len = ty.minimum() as usize;
         let bytes = len * size_of::<usize>();
-        if bytes >= MAPPED_TABLE_BYTES {
+        let mut table = if bytes >= MAPPED_TABLE_BYTES {
             let mapping = match cache.and_then(|c| c.take(bytes)) {
                 Some(mapping) => mapping,
                 None => Mmap::zeroed(bytes)?,
@@ -134,41 +144,17 @@ impl TableData {
                 mapping,
                 cache: cache.cloned(),
             };
-            return Ok(TableData::boxed(ty, storage, base));
-        }
-        let mut elements = vec![0; len];
-        let base = elements.as_mut_ptr();
-        Ok(TableData::boxed(ty, Storage::Heap(elements), base))
-    }
-
-    /// A table of type `ty` at its minimum size, filled with `init` (a
-    /// raw reference: a `VMFuncRef` pointer or an `externref`, 0 = null).
-    ///
-    /// # Errors
-    ///
-    /// The minimum exceeds [`MAX_TABLE_ELEMENTS`].
-    pub fn new(ty: TableType, init: usize) -> anyhow::Result<Box<TableData>> {
-        TableData::new_in(ty, init, None)
-    }
-
-    /// [`TableData::new`], with a large table's mapping from `cache`.
-    ///
-    /// # Errors
-    ///
-    /// The minimum exceeds [`MAX_TABLE_ELEMENTS`].
-    pub fn new_in(
-        ty: TableType,
-        init: usize,
-        cache: Option<&Arc<TableMappings>>,
-    ) -> anyhow::Result<Box<TableData>> {
-        let mut table = TableData::new_uninit_in(ty, cache)?;
-        table.fill(0, init, table.size());
+            TableData::boxed(ty, storage, base)
+        } else {
+            let mut elements = vec![0; len];
+            let base = elements.as_mut_ptr();
+            TableData::boxed(ty, Storage::Heap(elements), base)
+        };
+        table.fill_zeroed(init);
         Ok(table)
     }
 
-    /// A table of type `ty` at its minimum size in a slot of `pool`:
-    /// uninitialized if `lazy` (a `funcref` table for
-    /// [`TableData::set_lazy_init`]), null otherwise.
+    /// [`TableData::new`] in a slot of `pool`.
     ///
     /// # Errors
     ///
@@ -177,7 +163,7 @@ impl TableData {
     pub fn new_pooled(
         ty: TableType,
         pool: &Arc<TablePool>,
-        lazy: bool,
+        init: Option<usize>,
     ) -> anyhow::Result<Box<TableData>> {
         let max = (pool.max_elements as u64).min(MAX_TABLE_ELEMENTS);
         check_minimum(ty, max, " of the pooling allocator")?;
@@ -187,10 +173,17 @@ impl TableData {
             slot,
         };
         let mut table = TableData::boxed(ty, storage, base);
-        if !lazy {
-            table.fill(0, 0, table.size());
-        }
+        table.fill_zeroed(init);
         Ok(table)
+    }
+
+    /// Sets every element of a new table, whose storage is zero, to
+    /// `init`, unless that is stored as zero already (a null `externref`)
+    /// or the table stays uninitialized (`None`).
+    fn fill_zeroed(&mut self, init: Option<usize>) {
+        if let Some(init) = init.filter(|v| self.encode(*v) != 0) {
+            self.fill(0, init, self.size());
+        }
     }
 
     /// Makes uninitialized elements take their value from `module`'s lazy
@@ -256,22 +249,7 @@ impl TableData {
     /// `funcref` table), its value from the lazy image; returns it encoded.
     #[cold]
     fn materialize(&mut self, i: usize) -> usize {
-        let value = match &self.lazy {
-            Some(lazy) => match &lazy.module.info().table_inits[lazy.table as usize] {
-                TableInit::Lazy(image) => match image.get(i) {
-                    Some(&f) if f != TableInit::NULL => {
-                        // SAFETY: `vmctx` is the live VMContext of an
-                        // instance of `module` (`set_lazy_init`'s contract).
-                        let func_ref =
-                            unsafe { crate::instance::func_ref_ptr(lazy.vmctx, &lazy.module, f) };
-                        func_ref as usize
-                    }
-                    _ => 0,
-                },
-                TableInit::Eager => 0,
-            },
-            None => 0,
-        };
+        let value = self.lazy.as_ref().map_or(0, |lazy| lazy.element(i));
         let raw = self.encode(value);
         self.elements_mut(i..i + 1).expect("in bounds")[0] = raw;
         raw
@@ -340,7 +318,7 @@ impl TableData {
     /// Materializes every uninitialized element of `range`, so that the
     /// stored values can be copied to any table.
     fn materialize_range(&mut self, range: Range<usize>) {
-        if self.tag == 0 || self.lazy.is_none() {
+        if self.tag == 0 {
             return;
         }
         for i in range {
