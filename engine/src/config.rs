@@ -11,6 +11,29 @@ pub struct Config {
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
     pub(crate) allocation_strategy: InstanceAllocationStrategy,
+    pub(crate) bulk_memory: bool,
+    pub(crate) reference_types: bool,
+    pub(crate) multi_value: bool,
+    /// Proposals asked for that Kiln does not implement (named in
+    /// validation errors).
+    pub(crate) unsupported_proposals: Vec<&'static str>,
+    pub(crate) opt_level: OptLevel,
+    pub(crate) debug_verifier: bool,
+    pub(crate) nan_canonicalization: bool,
+    pub(crate) cranelift_flags: Vec<(String, String)>,
+    pub(crate) memory_init_cow: bool,
+}
+
+/// How hard Cranelift optimizes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OptLevel {
+    /// No optimizations.
+    None,
+    /// Optimize for speed (the default).
+    #[default]
+    Speed,
+    /// Optimize for speed and code size.
+    SpeedAndSize,
 }
 
 /// How a store's instances get their memories.
@@ -167,6 +190,15 @@ impl Default for Config {
             consume_fuel: false,
             epoch_interruption: false,
             allocation_strategy: InstanceAllocationStrategy::OnDemand,
+            bulk_memory: true,
+            reference_types: true,
+            multi_value: true,
+            unsupported_proposals: Vec::new(),
+            opt_level: OptLevel::Speed,
+            debug_verifier: cfg!(debug_assertions),
+            nan_canonicalization: false,
+            cranelift_flags: Vec::new(),
+            memory_init_cow: true,
         }
     }
 }
@@ -232,6 +264,88 @@ impl Config {
     pub fn epoch_interruption(&mut self, enable: bool) -> &mut Config {
         self.epoch_interruption = enable;
         self
+    }
+
+    /// Whether the bulk memory proposal (`memory.copy`/`fill`/`init`,
+    /// passive segments) is accepted. Default true.
+    pub fn wasm_bulk_memory(&mut self, enable: bool) -> &mut Config {
+        self.bulk_memory = enable;
+        self
+    }
+
+    /// Whether the reference types proposal (`externref`, several tables,
+    /// `table.*` instructions) is accepted. Default true.
+    pub fn wasm_reference_types(&mut self, enable: bool) -> &mut Config {
+        self.reference_types = enable;
+        self
+    }
+
+    /// Whether multi-value (several results, block parameters) is
+    /// accepted. Default true.
+    pub fn wasm_multi_value(&mut self, enable: bool) -> &mut Config {
+        self.multi_value = enable;
+        self
+    }
+
+    /// Asks for a proposal Kiln does not implement (`"simd"`, `"threads"`,
+    /// ...): modules using it still fail validation, with an error that
+    /// says Kiln lacks it; disabling it changes nothing.
+    pub fn wasm_unsupported_proposal(&mut self, name: &'static str, enable: bool) -> &mut Config {
+        self.unsupported_proposals.retain(|p| *p != name);
+        if enable {
+            self.unsupported_proposals.push(name);
+        }
+        self
+    }
+
+    /// The WebAssembly features modules are validated with.
+    pub fn wasm_features(&self) -> wasmparser::WasmFeatures {
+        use wasmparser::WasmFeatures as F;
+        let mut features = crate::module_info::features();
+        features.set(F::BULK_MEMORY, self.bulk_memory);
+        features.set(F::REFERENCE_TYPES, self.reference_types);
+        features.set(F::MULTI_VALUE, self.multi_value);
+        features
+    }
+
+    /// Cranelift's optimization level. Default [`OptLevel::Speed`].
+    pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Config {
+        self.opt_level = level;
+        self
+    }
+
+    /// Whether Cranelift verifies its IR between passes (slow; default on
+    /// only in debug builds of Kiln).
+    pub fn cranelift_debug_verifier(&mut self, enable: bool) -> &mut Config {
+        self.debug_verifier = enable;
+        self
+    }
+
+    /// Whether float results are canonicalized to one NaN bit pattern, for
+    /// deterministic execution. Default false.
+    pub fn cranelift_nan_canonicalization(&mut self, enable: bool) -> &mut Config {
+        self.nan_canonicalization = enable;
+        self
+    }
+
+    /// Sets a Cranelift setting by name (as `cranelift_codegen::settings`
+    /// names them); an unknown name or value fails `Engine::new`.
+    pub fn cranelift_flag_set(&mut self, name: &str, value: &str) -> &mut Config {
+        self.cranelift_flags
+            .push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Whether memory images are mapped copy-on-write at instantiation
+    /// (the default) rather than copied.
+    pub fn memory_init_cow(&mut self, enable: bool) -> &mut Config {
+        self.memory_init_cow = enable;
+        self
+    }
+
+    /// Whether memory images are mapped copy-on-write.
+    pub fn get_memory_init_cow(&self) -> bool {
+        self.memory_init_cow
     }
 
     /// Whether fuel is consumed.

@@ -52,16 +52,22 @@ impl Engine {
                 .set(name, value)
                 .map_err(|e| anyhow!("cranelift setting {name}={value}: {e}"))
         };
-        set(&mut flags, "opt_level", "speed")?;
+        let opt = match config.opt_level {
+            crate::OptLevel::None => "none",
+            crate::OptLevel::Speed => "speed",
+            crate::OptLevel::SpeedAndSize => "speed_and_size",
+        };
+        set(&mut flags, "opt_level", opt)?;
+        let yes_no = |b: bool| if b { "true" } else { "false" };
+        set(&mut flags, "enable_verifier", yes_no(config.debug_verifier))?;
         set(
             &mut flags,
-            "enable_verifier",
-            if cfg!(debug_assertions) {
-                "true"
-            } else {
-                "false"
-            },
+            "enable_nan_canonicalization",
+            yes_no(config.nan_canonicalization),
         )?;
+        for (name, value) in &config.cranelift_flags {
+            set(&mut flags, name, value)?;
+        }
         // Backtraces walk the frame-pointer chain.
         set(&mut flags, "preserve_frame_pointers", "true")?;
         // Stack overflow is caught by the stack-limit check in each prologue.

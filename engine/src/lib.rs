@@ -26,7 +26,7 @@ mod types;
 pub mod vm_layout;
 
 pub use code::CodeImage;
-pub use config::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
+pub use config::{Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 pub use engine::Engine;
 pub use module::{ExportType, ImportType, Module};
 pub use trap::TrapCode;

@@ -91,7 +91,8 @@ impl Module {
     ///
     /// A malformed or invalid binary; the message gives the byte offset.
     pub fn from_binary(engine: &Engine, wasm: &[u8]) -> Result<Module> {
-        let (mut info, bodies) = ModuleInfo::parse(wasm)?;
+        let (mut info, bodies) = ModuleInfo::parse(wasm, engine.config().wasm_features())
+            .map_err(|e| unsupported_note(engine, e))?;
         let offsets = VMOffsets::new(&info);
         let (code, tables_set_inline) = crate::compile::compile(engine, &info, &offsets, bodies)?;
         info.tables_set_inline = tables_set_inline;
@@ -136,9 +137,10 @@ impl Module {
     /// # Errors
     ///
     /// The binary is malformed or invalid.
-    pub fn validate(wasm: &[u8]) -> Result<()> {
-        wasmparser::Validator::new_with_features(crate::module_info::features())
-            .validate_all(wasm)?;
+    pub fn validate(engine: &Engine, wasm: &[u8]) -> Result<()> {
+        wasmparser::Validator::new_with_features(engine.config().wasm_features())
+            .validate_all(wasm)
+            .map_err(|e| unsupported_note(engine, e.into()))?;
         Ok(())
     }
 
@@ -224,4 +226,17 @@ impl std::fmt::Debug for Module {
             .field("name", &self.name())
             .finish()
     }
+}
+
+/// Adds to a validation error that the configuration asked for proposals
+/// Kiln does not implement, when it did.
+fn unsupported_note(engine: &Engine, error: anyhow::Error) -> anyhow::Error {
+    let asked = &engine.config().unsupported_proposals;
+    if asked.is_empty() {
+        return error;
+    }
+    error.context(format!(
+        "the configuration enables proposals Kiln does not implement: {}",
+        asked.join(", ")
+    ))
 }

@@ -186,6 +186,8 @@ pub struct ModuleInfo {
     /// The tables (imported or defined) that compiled code writes with
     /// inline stores (`table.set`); known once the module is compiled.
     pub tables_set_inline: Vec<bool>,
+    /// Byte offset in the module of each defined function's body.
+    pub func_body_offsets: Vec<u32>,
 }
 
 /// A function body waiting for validation and translation.
@@ -251,13 +253,17 @@ impl ModuleInfo {
     ///
     /// A malformed or invalid module; the message names the problem and its
     /// byte offset.
-    pub(crate) fn parse(wasm: &[u8]) -> Result<(ModuleInfo, Vec<FunctionInput<'_>>)> {
-        let mut validator = Validator::new_with_features(features());
+    pub(crate) fn parse(
+        wasm: &[u8],
+        features: WasmFeatures,
+    ) -> Result<(ModuleInfo, Vec<FunctionInput<'_>>)> {
+        let mut validator = Validator::new_with_features(features);
         let mut info = ModuleInfo::default();
         let mut bodies = Vec::new();
         for payload in Parser::new(0).parse_all(wasm) {
             let payload = payload?;
             if let ValidPayload::Func(validator, body) = validator.payload(&payload)? {
+                info.func_body_offsets.push(body.range().start as u32);
                 bodies.push(FunctionInput { validator, body });
                 continue;
             }

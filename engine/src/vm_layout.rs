@@ -140,8 +140,11 @@ pub mod builtins {
     pub const TABLE_LAZY_INIT: u32 = 10;
     /// `ref_func(vmctx, func: u32) -> *const VMFuncRef`.
     pub const REF_FUNC: u32 = 11;
+    /// `epoch_reached(vmctx) -> u32`: the store's epoch deadline passed;
+    /// 1 = a callback set a new deadline, keep running; 0 = trap.
+    pub const EPOCH_REACHED: u32 = 12;
     /// Number of entries.
-    pub const COUNT: u32 = 12;
+    pub const COUNT: u32 = 13;
 }
 
 /// Offsets of the VMContext fields of one module.

@@ -5,7 +5,7 @@ use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, Store
 use crate::values::Val;
 use crate::vm::VMGlobalDefinition;
 use crate::vm::ValRaw;
-use crate::vm::memory::LinearMemory;
+use crate::vm::memory::{LinearMemory, WASM_PAGE};
 use crate::vm::table::TableData;
 use anyhow::{Result, bail};
 use kiln_engine::{ExternType, GlobalType, MemoryType, Mutability, TableType};
@@ -71,7 +71,8 @@ impl Extern {
         }
     }
 
-    pub(crate) fn store_id(&self) -> u64 {
+    /// The id of the store the item belongs to.
+    pub fn store_id(&self) -> u64 {
         match self {
             Extern::Func(f) => f.store,
             Extern::Global(g) => g.store,
@@ -121,6 +122,27 @@ pub(crate) enum GlobalKind {
 }
 
 impl Global {
+    /// The store id and three words naming the global, for handles kept
+    /// outside Rust (the C API's `wasmtime_global_t`).
+    pub fn to_raw_parts(&self) -> (u64, [u32; 3]) {
+        let words = match self.kind {
+            GlobalKind::Host(i) => [1, i, 0],
+            GlobalKind::Instance { instance, index } => [2, instance, index],
+        };
+        (self.store, words)
+    }
+
+    /// The global of [`Global::to_raw_parts`]; `None` if `words` is no
+    /// such encoding. A handle naming nothing in its store panics when used.
+    pub fn from_raw_parts(store: u64, words: [u32; 3]) -> Option<Global> {
+        let kind = match words {
+            [1, i, 0] => GlobalKind::Host(i),
+            [2, instance, index] => GlobalKind::Instance { instance, index },
+            _ => return None,
+        };
+        Some(Global { store, kind })
+    }
+
     /// Creates a host global.
     ///
     /// # Errors
@@ -223,6 +245,17 @@ pub struct Memory {
 }
 
 impl Memory {
+    /// The store id and index, for handles kept outside Rust (the C API).
+    pub fn to_raw_parts(&self) -> (u64, u32) {
+        (self.store, self.index)
+    }
+
+    /// The memory of [`Memory::to_raw_parts`]. A handle naming nothing
+    /// in its store panics when used.
+    pub fn from_raw_parts(store: u64, index: u32) -> Memory {
+        Memory { store, index }
+    }
+
     /// Creates a host memory.
     ///
     /// # Errors
@@ -230,6 +263,12 @@ impl Memory {
     /// The type exceeds the engine's limits, or address space is exhausted.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let store = &mut store.as_context_mut().0.opaque;
+        anyhow::ensure!(
+            store.memories.len() < store.limits.memories,
+            "resource limit exceeded: memory count too high at {}",
+            store.limits.memories
+        );
+        store.check_memory_size(ty.minimum().saturating_mul(WASM_PAGE))?;
         let memory = LinearMemory::new(ty, store.engine.config(), None, None)?;
         store.memories.push(memory);
         Ok(Memory {
@@ -273,6 +312,13 @@ impl Memory {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let store = &mut store.as_context_mut().0.opaque;
         store.check(self.store);
+        let memory = &store.memories[self.index as usize];
+        store.check_memory_size(
+            memory
+                .pages()
+                .saturating_add(delta)
+                .saturating_mul(WASM_PAGE),
+        )?;
         match store.memories[self.index as usize].grow(delta) {
             Some(old) => Ok(old),
             None => bail!("failed to grow memory by {delta} pages"),
@@ -288,6 +334,17 @@ pub struct Table {
 }
 
 impl Table {
+    /// The store id and index, for handles kept outside Rust (the C API).
+    pub fn to_raw_parts(&self) -> (u64, u32) {
+        (self.store, self.index)
+    }
+
+    /// The table of [`Table::to_raw_parts`]. A handle naming nothing
+    /// in its store panics when used.
+    pub fn from_raw_parts(store: u64, index: u32) -> Table {
+        Table { store, index }
+    }
+
     /// Creates a host table of type `ty` with every element `init`.
     ///
     /// # Errors
@@ -302,6 +359,12 @@ impl Table {
                 init.ty()
             );
         }
+        anyhow::ensure!(
+            store.tables.len() < store.limits.tables,
+            "resource limit exceeded: table count too high at {}",
+            store.limits.tables
+        );
+        store.check_table_size(ty.minimum())?;
         let init = init.to_raw(store)?.get_u64() as usize;
         store.tables.push(TableData::new(ty, Some(init), None)?);
         Ok(Table {
@@ -372,6 +435,8 @@ impl Table {
             );
         }
         let raw = init.to_raw(store)?.get_u64() as usize;
+        let size = store.tables[self.index as usize].size() as u64;
+        store.check_table_size(size.saturating_add(delta))?;
         match store.tables[self.index as usize].grow(delta, raw) {
             Some(old) => Ok(old),
             None => bail!("failed to grow table by {delta} elements"),
@@ -386,25 +451,34 @@ pub(crate) struct ExternRefData {
 
 /// A reference to host data, passed to wasm as an `externref`. A small
 /// `Copy` handle; the data lives as long as the store.
+///
+/// In wasm (and in raw values) a reference is its index in the store plus
+/// one, so 0 stays the null reference and the value fits 32 bits, as
+/// Wasmtime's C API expects of a raw `externref`.
 #[derive(Clone, Copy, Debug)]
 pub struct ExternRef {
     pub(crate) store: u64,
-    /// Address of the `ExternRefData` (the raw `externref` value).
-    pub(crate) ptr: usize,
+    pub(crate) index: u32,
 }
 
 impl ExternRef {
     /// Wraps `data` in a new reference.
+    ///
+    /// # Panics
+    ///
+    /// The store already holds `u32::MAX - 1` references.
     pub fn new(mut store: impl AsContextMut, data: impl Any + Send + Sync) -> ExternRef {
         let store = &mut store.as_context_mut().0.opaque;
-        let boxed = Box::new(ExternRefData {
+        let index = u32::try_from(store.externrefs.len())
+            .ok()
+            .filter(|i| *i < u32::MAX - 1)
+            .expect("too many externrefs in one store");
+        store.externrefs.push(ExternRefData {
             data: Box::new(data),
         });
-        let ptr = &*boxed as *const ExternRefData as usize;
-        store.externrefs.push(boxed);
         ExternRef {
             store: store.id,
-            ptr,
+            index,
         }
     }
 
@@ -415,14 +489,40 @@ impl ExternRef {
     ) -> &'a (dyn Any + Send + Sync) {
         let store = &store.into().0.opaque;
         store.check(self.store);
-        // SAFETY: `ptr` is the address of an `ExternRefData` box this store
-        // owns until it is dropped.
-        unsafe { &*(*(self.ptr as *const ExternRefData)).data }
+        &*store.externrefs[self.index as usize].data
     }
 
     /// True if both handles name the same reference.
     pub fn same(&self, other: &ExternRef) -> bool {
-        self.store == other.store && self.ptr == other.ptr
+        self.store == other.store && self.index == other.index
+    }
+
+    /// The raw value wasm sees: never 0 (0 is the null reference).
+    pub fn to_raw(&self, store: impl AsContext) -> u32 {
+        store.as_context().0.opaque.check(self.store);
+        self.index + 1
+    }
+
+    /// The reference a non-zero raw value of `store` stands for; `None`
+    /// for 0 or a value that names no reference of the store.
+    pub fn from_raw(store: impl AsContext, raw: u32) -> Option<ExternRef> {
+        let store = &store.as_context().0.opaque;
+        let index = raw.checked_sub(1)?;
+        ((index as usize) < store.externrefs.len()).then_some(ExternRef {
+            store: store.id,
+            index,
+        })
+    }
+
+    /// The store id and index, for handles kept outside Rust (the C API).
+    pub fn to_raw_parts(&self) -> (u64, u32) {
+        (self.store, self.index)
+    }
+
+    /// The reference of [`ExternRef::to_raw_parts`]. A wrong store id or
+    /// index panics when the handle is used.
+    pub fn from_raw_parts(store: u64, index: u32) -> ExternRef {
+        ExternRef { store, index }
     }
 }
 

@@ -197,6 +197,70 @@ impl Func {
         Func::new_raw(store, ty, raw)
     }
 
+    /// Defines a host function of type `ty` over raw value slots: the
+    /// closure gets `max(params, results)` slots holding the arguments and
+    /// writes the results into the first ones.
+    ///
+    /// # Safety
+    ///
+    /// The closure writes a value of each result type (a reference only of
+    /// this store) into the result slots before returning `Ok`.
+    pub unsafe fn new_unchecked<T>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &mut [ValRaw]) -> Result<()> + Send + Sync + 'static,
+    ) -> Func {
+        let store = store.as_context_mut().0;
+        Func::new_raw(store, ty, Box::new(func))
+    }
+
+    /// Calls the function with arguments and results in raw slots: the
+    /// arguments in the first slots, overwritten by the results.
+    ///
+    /// # Errors
+    ///
+    /// Fewer than `max(params, results)` slots, or a trap or host error
+    /// during the call.
+    ///
+    /// # Safety
+    ///
+    /// `values` points to `len` slots, the arguments are of the parameter
+    /// types (references only of this store).
+    pub unsafe fn call_unchecked(
+        &self,
+        mut store: impl AsContextMut,
+        values: *mut ValRaw,
+        len: usize,
+    ) -> Result<()> {
+        let store = store.as_context_mut().0;
+        let ty = self.ty_opaque(&store.opaque);
+        let need = ty.params().len().max(ty.results().len());
+        if len < need {
+            bail!("expected at least {need} value slots, got {len}");
+        }
+        if need == 0 {
+            return self.call_raw(store, &mut []);
+        }
+        if values.is_aligned() {
+            // SAFETY: the caller guarantees `len >= need` slots, aligned.
+            let values = unsafe { std::slice::from_raw_parts_mut(values, need) };
+            return self.call_raw(store, values);
+        }
+        // C arrays of `wasmtime_val_raw_t` are 8-byte aligned: go through
+        // the store's aligned buffer.
+        let mut buf = std::mem::take(&mut store.opaque.call_buf);
+        buf.clear();
+        // SAFETY: `need` readable slots (caller's contract), unaligned.
+        buf.extend((0..need).map(|i| unsafe { values.add(i).read_unaligned() }));
+        let outcome = self.call_raw(store, &mut buf);
+        for (i, v) in buf.iter().take(ty.results().len()).enumerate() {
+            // SAFETY: as above, writable.
+            unsafe { values.add(i).write_unaligned(*v) };
+        }
+        store.opaque.call_buf = buf;
+        outcome
+    }
+
     fn new_raw<T>(store: &mut StoreInner<T>, ty: FuncType, func: Box<HostFn<T>>) -> Func {
         let host = std::sync::Arc::new(HostFunc::new(&store.opaque.engine, ty, func));
         Func::from_host(store, host)
@@ -282,6 +346,70 @@ impl Func {
                 })
             }
         }
+    }
+
+    /// The store id and a 64-bit encoding of the function, for handles
+    /// kept outside Rust (the C API's `wasmtime_func_t`). The encoding is
+    /// never 0.
+    pub fn to_raw_parts(&self) -> (u64, u64) {
+        let bits = match self.kind {
+            FuncKind::Host(i) => (1 << 62) | u64::from(i),
+            FuncKind::Wasm { instance, index } => {
+                (2 << 62) | (u64::from(instance) << 32) | u64::from(index)
+            }
+            FuncKind::Imported { instance, index } => {
+                (3 << 62) | (u64::from(instance) << 32) | u64::from(index)
+            }
+        };
+        (self.store, bits)
+    }
+
+    /// The function of [`Func::to_raw_parts`]; `None` if `bits` is no such
+    /// encoding. A handle naming nothing in its store panics when used.
+    pub fn from_raw_parts(store: u64, bits: u64) -> Option<Func> {
+        let low = bits as u32;
+        let instance = ((bits >> 32) as u32) & ((1 << 30) - 1);
+        let kind = match bits >> 62 {
+            1 if bits >> 32 == 1 << 30 => FuncKind::Host(low),
+            2 => FuncKind::Wasm {
+                instance,
+                index: low,
+            },
+            3 => FuncKind::Imported {
+                instance,
+                index: low,
+            },
+            _ => return None,
+        };
+        Some(Func { store, kind })
+    }
+
+    /// The raw `funcref` wasm sees for this function (a pointer to its
+    /// `VMFuncRef`, valid as long as the store).
+    ///
+    /// # Errors
+    ///
+    /// The store cannot materialize the reference (out of memory).
+    pub fn to_raw(&self, mut store: impl AsContextMut) -> Result<*mut u8> {
+        let store = &mut store.as_context_mut().0.opaque;
+        store.check(self.store);
+        Ok(self.func_ref(store)?.cast_mut().cast())
+    }
+
+    /// The function a raw `funcref` of `store` points to.
+    ///
+    /// # Safety
+    ///
+    /// `raw` is null or a value [`Func::to_raw`] (or wasm) produced in
+    /// this store.
+    pub unsafe fn from_raw(store: impl AsContext, raw: *mut u8) -> Option<Func> {
+        if raw.is_null() {
+            return None;
+        }
+        let id = store.as_context().0.opaque.id;
+        // SAFETY: the caller guarantees `raw` is one of this store's
+        // `VMFuncRef`s.
+        Some(unsafe { Func::from_func_ref(id, raw.cast_const().cast()) })
     }
 
     /// True if both handles name the same function.

@@ -148,6 +148,22 @@ impl Instance {
         &store.instances[self.index as usize]
     }
 
+    /// The store id and index, for handles kept outside Rust (the C API).
+    pub fn to_raw_parts(&self) -> (u64, u32) {
+        (self.store, self.index)
+    }
+
+    /// The instance of [`Instance::to_raw_parts`]. A handle naming nothing
+    /// in its store panics when used.
+    pub fn from_raw_parts(store: u64, index: u32) -> Instance {
+        Instance { store, index }
+    }
+
+    /// The id of the store this instance belongs to.
+    pub fn store_id(&self) -> u64 {
+        self.store
+    }
+
     /// The module this is an instance of.
     pub fn module<'a, T: 'a>(&self, store: impl Into<crate::StoreContext<'a, T>>) -> &'a Module {
         &self.data(&store.into().0.opaque).module
@@ -296,6 +312,7 @@ fn instantiate(
 ) -> Result<Instance> {
     let info = module.info();
     debug_assert_eq!(imports.len(), info.imports.len());
+    store.check_instance_limits(info)?;
     let offsets = module.offsets();
     let index = store.instances.len();
     let vmctx = VMContextBox::new(offsets, store.vm_ptr(), index);

@@ -44,6 +44,9 @@ pub use kiln_engine::{
     TrapCode, ValType,
 };
 pub use linker::{InstancePre, Linker};
-pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
+pub use store::{
+    AsContext, AsContextMut, Store, StoreContext, StoreContextMut, StoreInner, StoreLimits,
+    UpdateDeadline,
+};
 pub use trap::{FrameInfo, Trap};
 pub use values::Val;

@@ -7,6 +7,7 @@ use crate::func::{Caller, Func, HostFunc, IntoFunc};
 use crate::instance::{Import, Instance, check_import_type};
 use crate::store::{AsContext, AsContextMut};
 use crate::values::Val;
+use crate::vm::ValRaw;
 use anyhow::{Result, bail};
 use kiln_engine::{Engine, ExternType, FuncType, Module};
 use std::collections::HashMap;
@@ -127,6 +128,27 @@ impl<T: 'static> Linker<T> {
     ) -> Result<&mut Self> {
         let raw = crate::func::dynamic_host_fn(ty.clone(), func);
         let host = Arc::new(HostFunc::new(&self.engine, ty, raw));
+        self.insert(module, name, Definition::HostFunc(host))
+    }
+
+    /// Defines `module::name` as a host function over raw value slots (as
+    /// [`Func::new_unchecked`]); it can be imported in every store.
+    ///
+    /// # Errors
+    ///
+    /// The name is already defined and shadowing is not allowed.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Func::new_unchecked`].
+    pub unsafe fn func_new_unchecked(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &mut [ValRaw]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<&mut Self> {
+        let host = Arc::new(HostFunc::new(&self.engine, ty, Box::new(func)));
         self.insert(module, name, Definition::HostFunc(host))
     }
 

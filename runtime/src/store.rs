@@ -62,13 +62,62 @@ pub struct StoreOpaque {
     /// `StoreInner::host_funcs`).
     pub(crate) host_func_info: Vec<HostFuncInfo>,
     pub(crate) tables: Vec<Box<crate::vm::table::TableData>>,
-    /// Host data behind `externref` values; a reference is a pointer to
-    /// one of these boxes, so they live as long as the store.
-    pub(crate) externrefs: Vec<Box<crate::externals::ExternRefData>>,
+    /// Host data behind `externref` values (a reference is an index
+    /// here plus one); they live as long as the store.
+    pub(crate) externrefs: Vec<crate::externals::ExternRefData>,
     /// Modules with instances in this store, for mapping trap addresses.
     pub(crate) modules: Vec<Module>,
     /// Reusable argument buffer for dynamic calls.
     pub(crate) call_buf: Vec<ValRaw>,
+    /// What this store's instances may grow to.
+    pub(crate) limits: StoreLimits,
+    /// Called when the epoch deadline is reached (a trap when `None`).
+    pub(crate) epoch_callback: Option<Box<EpochCallback>>,
+}
+
+/// A type-erased epoch-deadline callback: gets the store's contents
+/// (`*mut StoreInner<T>` cast to `*mut u8`) and returns the ticks to the
+/// next deadline, or an error that traps.
+pub(crate) type EpochCallback = dyn FnMut(*mut u8) -> anyhow::Result<u64> + Send;
+
+/// What the wasm of one store may allocate, set with [`Store::limiter`]:
+/// linear memory bytes and table elements per memory or table, and the
+/// number of instances, memories and tables in the store. A memory or
+/// table that would pass its limit fails to grow (`memory.grow` returns
+/// -1); an instantiation that would pass one fails with an error.
+#[derive(Clone, Copy, Debug)]
+pub struct StoreLimits {
+    /// Most bytes one linear memory may have.
+    pub memory_size: Option<usize>,
+    /// Most elements one table may have.
+    pub table_elements: Option<usize>,
+    /// Most instances in the store.
+    pub instances: usize,
+    /// Most tables in the store.
+    pub tables: usize,
+    /// Most memories in the store.
+    pub memories: usize,
+}
+
+impl Default for StoreLimits {
+    /// No size limits, and at most 10,000 instances, tables and memories
+    /// (Wasmtime's defaults).
+    fn default() -> StoreLimits {
+        StoreLimits {
+            memory_size: None,
+            table_elements: None,
+            instances: 10_000,
+            tables: 10_000,
+            memories: 10_000,
+        }
+    }
+}
+
+/// What an epoch-deadline callback asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateDeadline {
+    /// Keep running; the next deadline is this many ticks from now.
+    Continue(u64),
 }
 
 // SAFETY: the raw pointers point into allocations the store owns; a store
@@ -94,6 +143,8 @@ impl<T> Store<T> {
                     call_buf: Vec::new(),
                     tables: Vec::new(),
                     externrefs: Vec::new(),
+                    limits: StoreLimits::default(),
+                    epoch_callback: None,
                 },
                 host_funcs: Vec::new(),
                 data,
@@ -101,6 +152,32 @@ impl<T> Store<T> {
         };
         store.inner.opaque.vm.store = &raw mut store.inner.opaque;
         store
+    }
+
+    /// Gives up the store as a pointer to its contents, which stay at that
+    /// address until [`Store::from_raw`] takes them back. The C API hands
+    /// this pointer out as both `wasmtime_store_t *` and
+    /// `wasmtime_context_t *`.
+    pub fn into_raw(self) -> *mut StoreInner<T> {
+        Box::into_raw(self.inner)
+    }
+
+    /// Takes back a store given up by [`Store::into_raw`].
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from `into_raw` and is not used after this (except
+    /// through the returned store).
+    pub unsafe fn from_raw(ptr: *mut StoreInner<T>) -> Store<T> {
+        Store {
+            // SAFETY: the caller's contract: `ptr` is a leaked box.
+            inner: unsafe { Box::from_raw(ptr) },
+        }
+    }
+
+    /// The store's unique id (every handle of the store carries it).
+    pub fn id(&self) -> u64 {
+        self.inner.opaque.id
     }
 
     /// The host data.
@@ -150,6 +227,38 @@ impl<T> Store<T> {
     }
 }
 
+impl<T: 'static> Store<T> {
+    /// Sets what this store's wasm may allocate (see [`StoreLimits`]).
+    pub fn limiter(&mut self, limits: StoreLimits) {
+        self.inner.opaque.limits = limits;
+    }
+
+    /// Calls `callback` whenever wasm in this store reaches its epoch
+    /// deadline, instead of trapping: it may keep the wasm running with a
+    /// new deadline, or return an error, which traps the wasm and is
+    /// returned to its caller.
+    pub fn epoch_deadline_callback(
+        &mut self,
+        mut callback: impl FnMut(StoreContextMut<'_, T>) -> anyhow::Result<UpdateDeadline>
+        + Send
+        + 'static,
+    ) {
+        let erased = move |store: *mut u8| -> anyhow::Result<u64> {
+            // SAFETY: the libcall passes this store's contents, a
+            // `StoreInner<T>`, exclusively lent by the running wasm.
+            let ctx = unsafe { StoreContextMut::from_raw(store.cast::<StoreInner<T>>()) };
+            let UpdateDeadline::Continue(ticks) = callback(ctx)?;
+            Ok(ticks)
+        };
+        self.inner.opaque.epoch_callback = Some(Box::new(erased));
+    }
+
+    /// Traps wasm that reaches its epoch deadline (the default).
+    pub fn epoch_deadline_trap(&mut self) {
+        self.inner.opaque.epoch_callback = None;
+    }
+}
+
 impl StoreOpaque {
     pub(crate) fn set_fuel(&mut self, fuel: u64) -> anyhow::Result<()> {
         anyhow::ensure!(
@@ -170,6 +279,58 @@ impl StoreOpaque {
 
     pub(crate) fn set_epoch_deadline(&mut self, ticks: u64) {
         self.vm.epoch_deadline = self.engine.current_epoch().saturating_add(ticks);
+    }
+
+    /// Fails if instantiating `module` would pass the store's limits.
+    pub(crate) fn check_instance_limits(
+        &self,
+        info: &kiln_engine::module_info::ModuleInfo,
+    ) -> anyhow::Result<()> {
+        let l = &self.limits;
+        let new_memories = info.memories.len() - info.num_imported_memories as usize;
+        let new_tables = info.tables.len() - info.num_imported_tables as usize;
+        anyhow::ensure!(
+            self.instances.len() < l.instances,
+            "resource limit exceeded: instance count too high at {}",
+            l.instances
+        );
+        anyhow::ensure!(
+            self.memories.len() + new_memories <= l.memories,
+            "resource limit exceeded: memory count too high at {}",
+            l.memories
+        );
+        anyhow::ensure!(
+            self.tables.len() + new_tables <= l.tables,
+            "resource limit exceeded: table count too high at {}",
+            l.tables
+        );
+        for ty in &info.memories[info.num_imported_memories as usize..] {
+            self.check_memory_size(ty.minimum().saturating_mul(crate::vm::memory::WASM_PAGE))?;
+        }
+        for ty in &info.tables[info.num_imported_tables as usize..] {
+            self.check_table_size(ty.minimum())?;
+        }
+        Ok(())
+    }
+
+    /// Fails if a memory of `bytes` would pass the store's limit.
+    pub(crate) fn check_memory_size(&self, bytes: u64) -> anyhow::Result<()> {
+        match self.limits.memory_size {
+            Some(max) if bytes > max as u64 => anyhow::bail!(
+                "resource limit exceeded: memory of {bytes} bytes is over the limit of {max}"
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Fails if a table of `elements` would pass the store's limit.
+    pub(crate) fn check_table_size(&self, elements: u64) -> anyhow::Result<()> {
+        match self.limits.table_elements {
+            Some(max) if elements > max as u64 => anyhow::bail!(
+                "resource limit exceeded: table of {elements} elements is over the limit of {max}"
+            ),
+            _ => Ok(()),
+        }
     }
 
     /// Panics unless an object with store id `id` belongs here.
@@ -212,6 +373,32 @@ impl<T> StoreContext<'_, T> {
     /// The host data.
     pub fn data(&self) -> &T {
         &self.0.data
+    }
+}
+
+impl<'a, T> StoreContextMut<'a, T> {
+    /// The context of the store whose contents are at `ptr` (see
+    /// [`Store::into_raw`]; a [`Caller`](crate::Caller) also exposes it).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points to a live store's contents, which nothing else
+    /// accesses for `'a` except through this context (a host function's
+    /// caller context may be reused while the host function runs).
+    pub unsafe fn from_raw(ptr: *mut StoreInner<T>) -> StoreContextMut<'a, T> {
+        // SAFETY: the caller's contract.
+        StoreContextMut(unsafe { &mut *ptr })
+    }
+
+    /// The store's id.
+    pub fn id(&self) -> u64 {
+        self.0.opaque.id
+    }
+
+    /// The address of the store's contents (what [`Store::into_raw`]
+    /// returns).
+    pub fn as_raw(&mut self) -> *mut StoreInner<T> {
+        &raw mut *self.0
     }
 }
 

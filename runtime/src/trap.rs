@@ -20,6 +20,7 @@ pub struct FrameInfo {
     func_index: u32,
     func_name: Option<String>,
     module_offset: Option<usize>,
+    func_offset: Option<usize>,
 }
 
 impl FrameInfo {
@@ -41,6 +42,12 @@ impl FrameInfo {
     /// Byte offset of the instruction in the module binary.
     pub fn module_offset(&self) -> Option<usize> {
         self.module_offset
+    }
+
+    /// Byte offset of the instruction from the start of its function's
+    /// body, when known.
+    pub fn func_offset(&self) -> Option<usize> {
+        self.func_offset
     }
 }
 
@@ -86,6 +93,10 @@ impl Trap {
                 func_index,
                 func_name: info.func_names.get(&func_index).cloned(),
                 module_offset: offset.map(|o| o as usize),
+                func_offset: offset.and_then(|o| {
+                    let start = *info.func_body_offsets.get(defined as usize)?;
+                    Some(o.checked_sub(start)? as usize)
+                }),
             });
         }
         Trap { code, frames }

@@ -137,7 +137,7 @@ impl Val {
             }
             Val::ExternRef(Some(e)) => {
                 anyhow::ensure!(e.store == store.id, "externref used with the wrong store");
-                ValRaw::from_u64(e.ptr as u64)
+                ValRaw::from_u64(u64::from(e.index) + 1)
             }
         })
     }
@@ -163,7 +163,7 @@ impl Val {
                 0 => None,
                 p => Some(ExternRef {
                     store: store.id,
-                    ptr: p as usize,
+                    index: (p - 1) as u32,
                 }),
             }),
             ValType::V128 => panic!("v128 values are not supported by the host API"),

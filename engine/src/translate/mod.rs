@@ -338,7 +338,25 @@ impl Translator<'_, '_, '_> {
                 .b
                 .ins()
                 .icmp(IntCC::UnsignedGreaterThanOrEqual, now, deadline);
-            self.b.ins().trapnz(due, TrapCode::Interrupt.to_cranelift());
+            // Past the deadline: the store's callback (if any) may extend
+            // it; otherwise the libcall says trap.
+            let reached = self.b.create_block();
+            let cont = self.b.create_block();
+            self.b.ins().brif(due, reached, &[], cont, &[]);
+            self.b.set_cold_block(reached);
+            self.b.switch_to_block(reached);
+            self.b.seal_block(reached);
+            self.spill_fuel();
+            self.checked_builtin(
+                vm_layout::builtins::EPOCH_REACHED,
+                &[],
+                &[],
+                TrapCode::Interrupt,
+            );
+            self.reload_fuel();
+            self.b.ins().jump(cont, &[]);
+            self.b.switch_to_block(cont);
+            self.b.seal_block(cont);
         }
     }
 

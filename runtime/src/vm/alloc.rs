@@ -52,6 +52,9 @@ impl MemoryImage {
     /// cannot trap on data), and there is at least one byte of data.
     /// Computed once per module and cached.
     pub fn of(module: &Module) -> Option<Arc<MemoryImage>> {
+        if !module.engine().config().get_memory_init_cow() {
+            return None;
+        }
         let cached = module.runtime_cache().get_or_init(|| {
             let image = MemoryImage::build(module).ok().flatten().map(Arc::new);
             Box::new(image)

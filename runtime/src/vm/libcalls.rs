@@ -54,6 +54,8 @@ pub struct VMBuiltins {
     pub table_lazy_init: unsafe extern "C" fn(*mut u8, *mut VMTableDefinition, u32) -> usize,
     /// `ref.func`.
     pub ref_func: unsafe extern "C" fn(*mut u8, u32) -> usize,
+    /// The epoch deadline was reached.
+    pub epoch_reached: unsafe extern "C" fn(*mut u8) -> u32,
 }
 
 /// The one table all instances share.
@@ -70,6 +72,7 @@ pub static BUILTINS: VMBuiltins = VMBuiltins {
     elem_drop,
     table_lazy_init,
     ref_func,
+    epoch_reached,
 };
 
 /// The store and instance of a calling VMContext.
@@ -133,9 +136,15 @@ unsafe fn table<'a>(def: *mut VMTableDefinition) -> &'a mut TableData {
 }
 
 /// `memory.grow`: the old size in pages, or `u32::MAX` (-1).
-unsafe extern "C" fn memory_grow(_vmctx: *mut u8, delta: u32, def: *mut VMMemoryDefinition) -> u32 {
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, delta: u32, def: *mut VMMemoryDefinition) -> u32 {
     // SAFETY: compiled code passes a definition pointer from its VMContext.
     let memory = unsafe { memory(def) };
+    let new_bytes = (memory.pages() + u64::from(delta)) * super::memory::WASM_PAGE;
+    // SAFETY: called from compiled code of a live instance; only the limits
+    // are read.
+    if unsafe { (*super::store_of(vmctx)).check_memory_size(new_bytes) }.is_err() {
+        return u32::MAX;
+    }
     memory
         .grow(u64::from(delta))
         .map_or(u32::MAX, |old| old as u32)
@@ -200,13 +209,19 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data_index: u32) {
 }
 
 unsafe extern "C" fn table_grow(
-    _vmctx: *mut u8,
+    vmctx: *mut u8,
     def: *mut VMTableDefinition,
     init: usize,
     delta: u32,
 ) -> u32 {
     // SAFETY: compiled code passes a definition pointer from its VMContext.
     let table = unsafe { table(def) };
+    let new_size = table.size() as u64 + u64::from(delta);
+    // SAFETY: called from compiled code of a live instance; only the limits
+    // are read.
+    if unsafe { (*super::store_of(vmctx)).check_table_size(new_size) }.is_err() {
+        return u32::MAX;
+    }
     table
         .grow(u64::from(delta), init)
         .map_or(u32::MAX, |old| old as u32)
@@ -298,4 +313,34 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem_index: u32) {
     // SAFETY: called from the instance's own code.
     let (store, instance) = unsafe { caller(vmctx) };
     store.instances[instance].dropped_elems[elem_index as usize] = true;
+}
+
+/// The epoch deadline passed: runs the store's callback, which sets a new
+/// deadline (1: keep running) or fails (raised as a trap); without one,
+/// 0 (trap with "interrupt").
+unsafe extern "C" fn epoch_reached(vmctx: *mut u8) -> u32 {
+    // SAFETY: called from compiled code of a live instance, whose store is
+    // lent to the running wasm.
+    let store = unsafe { super::store_of(vmctx) };
+    // SAFETY: as above; the borrow ends before the callback runs.
+    let Some(mut callback) = (unsafe { (*store).epoch_callback.take() }) else {
+        return 0;
+    };
+    // The store's contents start with the `StoreOpaque` (`repr(C)`), so
+    // this is also the `StoreInner<T>` the callback expects.
+    let outcome = callback(store.cast());
+    // SAFETY: as above; the callback's borrow has ended.
+    let store = unsafe { &mut *store };
+    store.epoch_callback = Some(callback);
+    match outcome {
+        Ok(ticks) => {
+            store.set_epoch_deadline(ticks);
+            1
+        }
+        // SAFETY: called from wasm; this frame owns nothing but `error`,
+        // which moves into the reason.
+        Err(error) => unsafe {
+            super::traphandlers::raise(super::traphandlers::TrapReason::Host(error))
+        },
+    }
 }
