@@ -544,6 +544,24 @@ impl<'a, T> From<&'a mut crate::Store<T>> for StoreContextMut<'a, T> {
     }
 }
 
+impl<'a, T> From<&'a StoreContextMut<'_, T>> for StoreContext<'a, T> {
+    fn from(ctx: &'a StoreContextMut<'_, T>) -> Self {
+        StoreContext(ctx.0)
+    }
+}
+
+impl<'a, T> From<&'a mut StoreContextMut<'_, T>> for StoreContext<'a, T> {
+    fn from(ctx: &'a mut StoreContextMut<'_, T>) -> Self {
+        StoreContext(ctx.0)
+    }
+}
+
+impl<'a, T> From<&'a mut StoreContextMut<'_, T>> for StoreContextMut<'a, T> {
+    fn from(ctx: &'a mut StoreContextMut<'_, T>) -> Self {
+        StoreContextMut(ctx.0)
+    }
+}
+
 impl<'a, T> From<&'a crate::Caller<'_, T>> for StoreContext<'a, T> {
     fn from(caller: &'a crate::Caller<'_, T>) -> Self {
         StoreContext(caller.store)

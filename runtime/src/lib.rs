@@ -40,8 +40,8 @@ pub use func::{
 pub use instance::Instance;
 pub use kiln_engine::{
     Config, Engine, ExportType, ExternType, FuncType, GlobalType, ImportType,
-    InstanceAllocationStrategy, MemoryType, Module, Mutability, PoolingAllocationConfig, TableType,
-    TrapCode, ValType,
+    InstanceAllocationStrategy, MemoryType, Module, Mutability, OptLevel, PoolingAllocationConfig,
+    TableType, TrapCode, ValType,
 };
 pub use linker::{InstancePre, Linker};
 pub use store::{

@@ -209,6 +209,12 @@ impl<T: 'static> Linker<T> {
         self.instance(store, module_name, instance)
     }
 
+    /// Whether `module::name` is defined.
+    pub fn is_defined(&self, module: &str, name: &str) -> bool {
+        self.map
+            .contains_key(&(module.to_string(), name.to_string()))
+    }
+
     /// The definition of `module::name`, as an item of `store`. A host
     /// function defined on the linker is registered in `store`.
     pub fn get(

@@ -400,6 +400,34 @@ impl<'a, T> StoreContextMut<'a, T> {
     pub fn as_raw(&mut self) -> *mut StoreInner<T> {
         &raw mut *self.0
     }
+
+    /// As [`Store::set_fuel`].
+    ///
+    /// # Errors
+    ///
+    /// The engine was not configured with `Config::consume_fuel`.
+    pub fn set_fuel(&mut self, fuel: u64) -> anyhow::Result<()> {
+        self.0.opaque.set_fuel(fuel)
+    }
+
+    /// As [`Store::get_fuel`].
+    ///
+    /// # Errors
+    ///
+    /// The engine was not configured with `Config::consume_fuel`.
+    pub fn get_fuel(&self) -> anyhow::Result<u64> {
+        self.0.opaque.get_fuel()
+    }
+
+    /// As [`Store::set_epoch_deadline`].
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.0.opaque.set_epoch_deadline(ticks);
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.0.opaque.engine
+    }
 }
 
 impl<T> StoreContextMut<'_, T> {

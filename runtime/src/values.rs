@@ -119,6 +119,29 @@ impl Val {
         }
     }
 
+    /// Into a raw value slot of `store` (as compiled code and
+    /// [`Func::call_unchecked`] see it).
+    ///
+    /// # Errors
+    ///
+    /// A reference from another store.
+    pub fn to_raw_in(self, mut store: impl crate::AsContextMut) -> Result<ValRaw> {
+        self.to_raw(&mut store.as_context_mut().0.opaque)
+    }
+
+    /// A value of type `ty` read from a raw slot of `store`.
+    ///
+    /// # Safety
+    ///
+    /// A non-null `funcref` slot holds a function reference of `store`.
+    ///
+    /// # Panics
+    ///
+    /// `ty` is `v128`, which the host API does not represent.
+    pub unsafe fn from_raw_in(store: impl crate::AsContext, raw: ValRaw, ty: ValType) -> Val {
+        Val::from_raw(&store.as_context().0.opaque, raw, ty)
+    }
+
     /// Into a raw slot of `store`.
     ///
     /// # Errors

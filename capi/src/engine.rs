@@ -1,0 +1,280 @@
+//! `wasmtime/engine.h`, `wasmtime/config.h` and the engine and config
+//! parts of `wasm.h`.
+
+use crate::error::wasmtime_error_t;
+use kiln_runtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+use std::ffi::{CStr, c_char};
+
+/// An engine configuration: consumed by `wasm_engine_new_with_config`.
+pub struct wasm_config_t {
+    pub(crate) config: Config,
+    /// Asked for the Winch compiler, which Kiln does not have.
+    winch: bool,
+}
+
+/// An engine: shared by everything compiled and run with it.
+pub struct wasm_engine_t {
+    pub(crate) engine: Engine,
+}
+
+/// The pooling allocator's limits (`wasmtime_pooling_allocation_config_t`).
+pub struct wasmtime_pooling_allocation_config_t {
+    config: PoolingAllocationConfig,
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasm_config_new() -> Box<wasm_config_t> {
+    Box::new(wasm_config_t {
+        config: Config::new(),
+        winch: false,
+    })
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasm_config_delete(config: Option<Box<wasm_config_t>>) {
+    drop(config);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasm_engine_new() -> Box<wasm_engine_t> {
+    let engine = Engine::new(&Config::new()).unwrap_or_else(|e| {
+        eprintln!("kiln: cannot create an engine for this host: {e:#}");
+        std::process::abort()
+    });
+    Box::new(wasm_engine_t { engine })
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasm_engine_new_with_config(
+    config: Box<wasm_config_t>,
+) -> Option<Box<wasm_engine_t>> {
+    if config.winch {
+        eprintln!("kiln: the Winch compiler is not available; Kiln compiles with Cranelift");
+        return None;
+    }
+    match Engine::new(&config.config) {
+        Ok(engine) => Some(Box::new(wasm_engine_t { engine })),
+        Err(e) => {
+            eprintln!("kiln: invalid engine configuration: {e:#}");
+            None
+        }
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasm_engine_delete(engine: Option<Box<wasm_engine_t>>) {
+    drop(engine);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_engine_clone(engine: &wasm_engine_t) -> Box<wasm_engine_t> {
+    Box::new(wasm_engine_t {
+        engine: engine.engine.clone(),
+    })
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_engine_increment_epoch(engine: &wasm_engine_t) {
+    engine.engine.increment_epoch();
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_engine_is_pulley(_engine: &wasm_engine_t) -> bool {
+    // Kiln compiles to native code only; it has no Pulley interpreter.
+    false
+}
+
+/// Defines `wasmtime_config_<name>_set(config, bool)` over a `Config`
+/// method.
+macro_rules! bool_setters {
+    ($($c:ident => $method:ident;)*) => {$(
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $c(config: &mut wasm_config_t, enable: bool) {
+            config.config.$method(enable);
+        }
+    )*};
+}
+
+bool_setters! {
+    wasmtime_config_consume_fuel_set => consume_fuel;
+    wasmtime_config_epoch_interruption_set => epoch_interruption;
+    wasmtime_config_parallel_compilation_set => parallel_compilation;
+    wasmtime_config_wasm_bulk_memory_set => wasm_bulk_memory;
+    wasmtime_config_wasm_reference_types_set => wasm_reference_types;
+    wasmtime_config_wasm_multi_value_set => wasm_multi_value;
+    wasmtime_config_cranelift_debug_verifier_set => cranelift_debug_verifier;
+    wasmtime_config_cranelift_nan_canonicalization_set => cranelift_nan_canonicalization;
+    wasmtime_config_memory_init_cow_set => memory_init_cow;
+}
+
+/// Defines setters for proposals Kiln does not implement: recorded, so
+/// that a module using one fails validation with an error naming it.
+macro_rules! unsupported_proposals {
+    ($($c:ident => $name:literal;)*) => {$(
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $c(config: &mut wasm_config_t, enable: bool) {
+            config.config.wasm_unsupported_proposal($name, enable);
+        }
+    )*};
+}
+
+unsupported_proposals! {
+    wasmtime_config_wasm_threads_set => "threads";
+    wasmtime_config_wasm_tail_call_set => "tail-call";
+    wasmtime_config_wasm_function_references_set => "function-references";
+    wasmtime_config_wasm_gc_set => "gc";
+    wasmtime_config_wasm_simd_set => "simd";
+    wasmtime_config_wasm_relaxed_simd_set => "relaxed-simd";
+    wasmtime_config_wasm_multi_memory_set => "multi-memory";
+    wasmtime_config_wasm_memory64_set => "memory64";
+    wasmtime_config_wasm_wide_arithmetic_set => "wide-arithmetic";
+    wasmtime_config_wasm_exceptions_set => "exceptions";
+    wasmtime_config_wasm_custom_page_sizes_set => "custom-page-sizes";
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_config_wasm_relaxed_simd_deterministic_set(
+    _config: &mut wasm_config_t,
+    _enable: bool,
+) {
+    // Only affects relaxed SIMD instructions, which Kiln rejects.
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_config_memory_may_move_set(_config: &mut wasm_config_t, _enable: bool) {
+    // A permission, not a request: Kiln never moves a linear memory (it
+    // grows in place within its reservation), which satisfies both values.
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_config_max_wasm_stack_set(config: &mut wasm_config_t, size: usize) {
+    config.config.max_wasm_stack(size);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_config_memory_reservation_set(config: &mut wasm_config_t, size: u64) {
+    config.config.memory_reservation(size);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_config_memory_guard_size_set(config: &mut wasm_config_t, size: u64) {
+    config.config.memory_guard_size(size);
+}
+
+/// `WASMTIME_STRATEGY_WINCH`.
+const STRATEGY_WINCH: u8 = 2;
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_config_strategy_set(config: &mut wasm_config_t, strategy: u8) {
+    // AUTO and CRANELIFT are Kiln's one compiler; WINCH makes
+    // `wasm_engine_new_with_config` fail.
+    config.winch = strategy == STRATEGY_WINCH;
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_config_cranelift_opt_level_set(config: &mut wasm_config_t, level: u8) {
+    let level = match level {
+        0 => OptLevel::None,
+        2 => OptLevel::SpeedAndSize,
+        _ => OptLevel::Speed,
+    };
+    config.config.cranelift_opt_level(level);
+}
+
+/// The C string at `ptr`, aborting on NULL.
+///
+/// # Safety
+///
+/// `ptr` is NULL or a NUL-terminated string.
+unsafe fn c_str<'a>(ptr: *const c_char, what: &str) -> std::borrow::Cow<'a, str> {
+    if ptr.is_null() {
+        crate::ffi::null_argument(what);
+    }
+    // SAFETY: non-null and NUL-terminated (the caller's contract).
+    unsafe { CStr::from_ptr(ptr) }.to_string_lossy()
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_config_cranelift_flag_enable(
+    config: &mut wasm_config_t,
+    flag: *const c_char,
+) {
+    // SAFETY: a C string (the header's contract).
+    let flag = unsafe { c_str(flag, "flag name") };
+    config.config.cranelift_flag_set(&flag, "true");
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_config_cranelift_flag_set(
+    config: &mut wasm_config_t,
+    key: *const c_char,
+    value: *const c_char,
+) {
+    // SAFETY: C strings (the header's contract).
+    let (key, value) = unsafe { (c_str(key, "flag name"), c_str(value, "flag value")) };
+    config.config.cranelift_flag_set(&key, &value);
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_config_target_set(
+    _config: &mut wasm_config_t,
+    target: *const c_char,
+) -> Option<Box<wasmtime_error_t>> {
+    // SAFETY: a C string (the header's contract).
+    let target = unsafe { c_str(target, "target triple") };
+    let host = target_lexicon::Triple::host();
+    match target.parse::<target_lexicon::Triple>() {
+        Ok(t) if t == host => None,
+        Ok(_) => Some(crate::error::new_error(anyhow::anyhow!(
+            "Kiln compiles for the host only ({host}), not for `{target}`"
+        ))),
+        Err(e) => Some(crate::error::new_error(anyhow::anyhow!(
+            "invalid target triple `{target}`: {e}"
+        ))),
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_pooling_allocation_config_new()
+-> Box<wasmtime_pooling_allocation_config_t> {
+    Box::new(wasmtime_pooling_allocation_config_t {
+        config: PoolingAllocationConfig::new(),
+    })
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_pooling_allocation_config_delete(
+    config: Option<Box<wasmtime_pooling_allocation_config_t>>,
+) {
+    drop(config);
+}
+
+/// Defines pooling-config setters over `PoolingAllocationConfig` methods.
+macro_rules! pooling_setters {
+    ($($c:ident($ty:ty) => $method:ident as $target:ty;)*) => {$(
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $c(config: &mut wasmtime_pooling_allocation_config_t, value: $ty) {
+            config.config.$method(<$target>::try_from(value).unwrap_or(<$target>::MAX));
+        }
+    )*};
+}
+
+pooling_setters! {
+    wasmtime_pooling_allocation_config_total_memories_set(u32) => total_memories as u32;
+    wasmtime_pooling_allocation_config_total_tables_set(u32) => total_tables as u32;
+    wasmtime_pooling_allocation_config_total_core_instances_set(u32) => total_core_instances as u32;
+    wasmtime_pooling_allocation_config_table_elements_set(usize) => table_elements as usize;
+    wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(usize) => linear_memory_keep_resident as usize;
+    wasmtime_pooling_allocation_config_table_keep_resident_set(usize) => table_keep_resident as usize;
+    wasmtime_pooling_allocation_config_max_memory_size_set(usize) => max_memory_size as u64;
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_pooling_allocation_strategy_set(
+    config: &mut wasm_config_t,
+    pooling: &wasmtime_pooling_allocation_config_t,
+) {
+    config
+        .config
+        .allocation_strategy(InstanceAllocationStrategy::pooling(pooling.config.clone()));
+}

@@ -1,0 +1,338 @@
+//! `wasmtime/func.h`: host functions, calls, and the caller a host
+//! function receives.
+
+use crate::error::{new_error, wasmtime_error_t};
+use crate::r#extern::{wasmtime_extern_t, wasmtime_func_t};
+use crate::ffi::Finalized;
+use crate::store::{StoreData, wasmtime_context_t};
+use crate::trap::wasm_trap_t;
+use crate::types::wasm_functype_t;
+use crate::val::{WASMTIME_I32, wasmtime_val_raw_t, wasmtime_val_t, wasmtime_valunion_t};
+use anyhow::{Result, bail};
+use kiln_runtime::vm::ValRaw;
+use kiln_runtime::{AsContextMut, Caller, Func, FuncType, Trap, Val};
+use std::ffi::c_void;
+
+/// What a host function gets while it runs: the store it runs in and the
+/// calling instance. Valid only during the call.
+pub struct wasmtime_caller_t<'a> {
+    pub(crate) caller: Caller<'a, StoreData>,
+}
+
+/// `wasmtime_func_callback_t`.
+pub type wasmtime_func_callback_t = extern "C" fn(
+    *mut c_void,
+    *mut wasmtime_caller_t<'_>,
+    *const wasmtime_val_t,
+    usize,
+    *mut wasmtime_val_t,
+    usize,
+) -> Option<Box<wasm_trap_t>>;
+
+/// `wasmtime_func_unchecked_callback_t`.
+pub type wasmtime_func_unchecked_callback_t = extern "C" fn(
+    *mut c_void,
+    *mut wasmtime_caller_t<'_>,
+    *mut wasmtime_val_raw_t,
+    usize,
+) -> Option<Box<wasm_trap_t>>;
+
+/// An `i32` zero: what result slots hold before a callback fills them.
+const ZERO: wasmtime_val_t = wasmtime_val_t {
+    kind: WASMTIME_I32,
+    of: wasmtime_valunion_t { i32: 0 },
+};
+
+/// The closure behind a C host function over `wasmtime_val_t`s: converts
+/// the raw argument slots, calls `callback` with a reusable buffer of the
+/// store, and checks and writes back its results.
+pub(crate) fn c_host_fn(
+    ty: FuncType,
+    callback: wasmtime_func_callback_t,
+    env: Finalized,
+) -> impl Fn(Caller<'_, StoreData>, &mut [ValRaw]) -> Result<()> + Send + Sync + 'static {
+    move |mut caller, slots| {
+        let env = &env;
+        let (params, results) = (ty.params(), ty.results());
+        let mut vals = std::mem::take(&mut caller.data_mut().hostcall_vals);
+        vals.clear();
+        for (raw, t) in slots.iter().zip(params) {
+            // SAFETY: compiled code passes arguments of the function's
+            // type, references of this store.
+            let v = unsafe { Val::from_raw_in(&caller, *raw, *t) };
+            vals.push(wasmtime_val_t::from_val(&v));
+        }
+        vals.resize(params.len() + results.len(), ZERO);
+        let (args, outs) = vals.split_at_mut(params.len());
+        let mut c_caller = wasmtime_caller_t { caller };
+        let trap = callback(
+            env.data,
+            &mut c_caller,
+            args.as_ptr(),
+            args.len(),
+            outs.as_mut_ptr(),
+            outs.len(),
+        );
+        let mut caller = c_caller.caller;
+        let outcome = match trap {
+            Some(trap) => Err(trap.error),
+            None => write_results(&mut caller, outs, results, slots),
+        };
+        caller.data_mut().hostcall_vals = vals;
+        outcome
+    }
+}
+
+/// Checks a callback's results against the function's result types and
+/// writes them into the raw slots.
+fn write_results(
+    caller: &mut Caller<'_, StoreData>,
+    outs: &[wasmtime_val_t],
+    types: &[kiln_runtime::ValType],
+    slots: &mut [ValRaw],
+) -> Result<()> {
+    let id = caller.as_context_mut().id();
+    for (i, (out, t)) in outs.iter().zip(types).enumerate() {
+        let v = out.to_val(id)?;
+        if v.ty() != *t {
+            bail!("host function result {i} has type {}, expected {t}", v.ty());
+        }
+        slots[i] = v.to_raw_in(&mut *caller)?;
+    }
+    Ok(())
+}
+
+/// The closure behind a C host function over raw slots.
+pub(crate) fn c_host_fn_unchecked(
+    callback: wasmtime_func_unchecked_callback_t,
+    env: Finalized,
+) -> impl Fn(Caller<'_, StoreData>, &mut [ValRaw]) -> Result<()> + Send + Sync + 'static {
+    move |caller, slots| {
+        let env = &env;
+        let mut c_caller = wasmtime_caller_t { caller };
+        // `ValRaw` and `wasmtime_val_raw_t` are the same 16 bytes; the
+        // slots are 16-aligned, more than C needs.
+        let trap = callback(
+            env.data,
+            &mut c_caller,
+            slots.as_mut_ptr().cast(),
+            slots.len(),
+        );
+        match trap {
+            Some(trap) => Err(trap.error),
+            None => Ok(()),
+        }
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_func_new(
+    context: *mut wasmtime_context_t,
+    ty: &wasm_functype_t,
+    callback: wasmtime_func_callback_t,
+    env: *mut c_void,
+    finalizer: Option<extern "C" fn(*mut c_void)>,
+    ret: *mut wasmtime_func_t,
+) {
+    // SAFETY: a live context (the header's contract).
+    let mut ctx = unsafe { crate::store::context(context) };
+    let ty = ty.ty();
+    let closure = c_host_fn(ty.clone(), callback, Finalized::new(env, finalizer));
+    // SAFETY: the closure checks each result against the function type
+    // before writing it.
+    let f = unsafe { Func::new_unchecked(&mut ctx, ty, closure) };
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe {
+        crate::ffi::write_out(
+            ret,
+            wasmtime_func_t::from_func(f),
+            "wasmtime_func_t out pointer",
+        )
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_func_new_unchecked(
+    context: *mut wasmtime_context_t,
+    ty: &wasm_functype_t,
+    callback: wasmtime_func_unchecked_callback_t,
+    env: *mut c_void,
+    finalizer: Option<extern "C" fn(*mut c_void)>,
+    ret: *mut wasmtime_func_t,
+) {
+    // SAFETY: a live context (the header's contract).
+    let mut ctx = unsafe { crate::store::context(context) };
+    let closure = c_host_fn_unchecked(callback, Finalized::new(env, finalizer));
+    // SAFETY: the header makes the callback responsible for writing
+    // results of the right types, as `new_unchecked` requires.
+    let f = unsafe { Func::new_unchecked(&mut ctx, ty.ty(), closure) };
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe {
+        crate::ffi::write_out(
+            ret,
+            wasmtime_func_t::from_func(f),
+            "wasmtime_func_t out pointer",
+        )
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_func_type(
+    context: *const wasmtime_context_t,
+    func: &wasmtime_func_t,
+) -> Box<wasm_functype_t> {
+    // SAFETY: a live context (the header's contract).
+    let ctx = unsafe { crate::store::context(context) };
+    let f = func.func(ctx.id());
+    wasm_functype_t::new(f.ty(&ctx))
+}
+
+/// Splits a call's failure into a trap (written to `trap_ret`) or an
+/// error (returned), as Wasmtime does: only a wasm trap is a trap.
+///
+/// # Safety
+///
+/// `trap_ret` is writable.
+pub(crate) unsafe fn trap_or_error(
+    error: anyhow::Error,
+    trap_ret: *mut *mut wasm_trap_t,
+) -> Option<Box<wasmtime_error_t>> {
+    if error.is::<Trap>() || crate::trap::code_of(&error).is_some() {
+        let trap = Box::into_raw(wasm_trap_t::new(error));
+        // SAFETY: the caller's contract.
+        unsafe { crate::ffi::write_out(trap_ret, trap, "wasm_trap_t out pointer") };
+        None
+    } else {
+        Some(new_error(error))
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_func_call(
+    context: *mut wasmtime_context_t,
+    func: &wasmtime_func_t,
+    args: *const wasmtime_val_t,
+    nargs: usize,
+    results: *mut wasmtime_val_t,
+    nresults: usize,
+    trap_ret: *mut *mut wasm_trap_t,
+) -> Option<Box<wasmtime_error_t>> {
+    // SAFETY: a live context (the header's contract).
+    let mut ctx = unsafe { crate::store::context(context) };
+    let id = ctx.id();
+    let f = func.func(id);
+    // SAFETY: `nargs` values at `args` (the header's contract).
+    let args = unsafe { crate::ffi::slice(args, nargs) };
+    let mut params = Vec::with_capacity(args.len());
+    for a in args {
+        match a.to_val(id) {
+            Ok(v) => params.push(v),
+            Err(e) => return Some(new_error(e)),
+        }
+    }
+    let mut outs = vec![Val::I32(0); nresults];
+    match f.call(&mut ctx, &params, &mut outs) {
+        Ok(()) => {
+            // SAFETY: `nresults` writable slots at `results` (the header's
+            // contract).
+            let slots = unsafe { crate::ffi::slice_mut(results, nresults) };
+            for (slot, v) in slots.iter_mut().zip(&outs) {
+                crate::ffi::init(slot, wasmtime_val_t::from_val(v));
+            }
+            None
+        }
+        // SAFETY: `trap_ret` is writable (the header's contract).
+        Err(e) => unsafe { trap_or_error(e, trap_ret) },
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_func_call_unchecked(
+    context: *mut wasmtime_context_t,
+    func: &wasmtime_func_t,
+    args_and_results: *mut wasmtime_val_raw_t,
+    len: usize,
+    trap_ret: *mut *mut wasm_trap_t,
+) -> Option<Box<wasmtime_error_t>> {
+    // SAFETY: a live context (the header's contract).
+    let mut ctx = unsafe { crate::store::context(context) };
+    let f = func.func(ctx.id());
+    // SAFETY: `len` slots of the right types (the header's contract);
+    // `call_unchecked` copies them if they are not 16-aligned.
+    match unsafe { f.call_unchecked(&mut ctx, args_and_results.cast::<ValRaw>(), len) } {
+        Ok(()) => None,
+        // SAFETY: `trap_ret` is writable (the header's contract).
+        Err(e) => unsafe { trap_or_error(e, trap_ret) },
+    }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_caller_export_get(
+    caller: &mut wasmtime_caller_t<'_>,
+    name: *const u8,
+    name_len: usize,
+    item: *mut wasmtime_extern_t,
+) -> bool {
+    // SAFETY: `name_len` bytes at `name` (the header's contract).
+    let Ok(name) = (unsafe { crate::ffi::str(name, name_len, "export name") }) else {
+        return false;
+    };
+    match caller.caller.get_export(name) {
+        Some(e) => {
+            // SAFETY: a writable out pointer (the header's contract).
+            unsafe {
+                crate::ffi::write_out(
+                    item,
+                    wasmtime_extern_t::from_extern(e),
+                    "wasmtime_extern_t out pointer",
+                )
+            };
+            true
+        }
+        None => false,
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_caller_context(
+    caller: &mut wasmtime_caller_t<'_>,
+) -> *mut wasmtime_context_t {
+    caller.caller.as_context_mut().as_raw()
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_func_from_raw(
+    context: *mut wasmtime_context_t,
+    raw: *mut c_void,
+    ret: *mut wasmtime_func_t,
+) {
+    // SAFETY: a live context (the header's contract).
+    let ctx = unsafe { crate::store::context(context) };
+    // SAFETY: `raw` is a funcref of this store (the header's contract).
+    let f = unsafe { Func::from_raw(&ctx, raw.cast()) };
+    let out = match f {
+        Some(f) => wasmtime_func_t::from_func(f),
+        None => wasmtime_func_t {
+            store_id: 0,
+            private: std::ptr::null_mut(),
+        },
+    };
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { crate::ffi::write_out(ret, out, "wasmtime_func_t out pointer") }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_func_to_raw(
+    context: *mut wasmtime_context_t,
+    func: &wasmtime_func_t,
+) -> *mut c_void {
+    // SAFETY: a live context (the header's contract).
+    let mut ctx = unsafe { crate::store::context(context) };
+    let f = func.func(ctx.id());
+    f.to_raw(&mut ctx)
+        .unwrap_or_else(|e| {
+            eprintln!("kiln: wasmtime_func_to_raw: {e}");
+            std::process::abort()
+        })
+        .cast()
+}

@@ -1,0 +1,107 @@
+//! `wasmtime/module.h`: compiled modules.
+
+use crate::engine::wasm_engine_t;
+use crate::error::{handle, to_c, wasmtime_error_t};
+use crate::types::{wasm_exporttype_t, wasm_importtype_t};
+use crate::vec::{wasm_exporttype_vec_t, wasm_importtype_vec_t};
+use kiln_runtime::Module;
+use std::ffi::c_void;
+
+/// A compiled module: cheap to clone (`wasmtime_module_clone` shares the
+/// code), freed with `wasmtime_module_delete`.
+pub struct wasmtime_module_t {
+    pub(crate) module: Module,
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_module_new(
+    engine: &wasm_engine_t,
+    wasm: *const u8,
+    wasm_len: usize,
+    ret: *mut *mut wasmtime_module_t,
+) -> Option<Box<wasmtime_error_t>> {
+    // SAFETY: `wasm_len` bytes at `wasm` (the header's contract).
+    let bytes = unsafe { crate::ffi::slice(wasm, wasm_len) };
+    handle(Module::from_binary(&engine.engine, bytes), |module| {
+        let module = Box::into_raw(Box::new(wasmtime_module_t { module }));
+        // SAFETY: a writable out pointer (the header's contract).
+        unsafe { crate::ffi::write_out(ret, module, "wasmtime_module_t out pointer") }
+    })
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_module_delete(module: Option<Box<wasmtime_module_t>>) {
+    drop(module);
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_module_clone(module: &wasmtime_module_t) -> Box<wasmtime_module_t> {
+    Box::new(wasmtime_module_t {
+        module: module.module.clone(),
+    })
+}
+
+/// The import types of `module`, for `wasm_importtype_vec_t`s.
+#[allow(clippy::vec_box, reason = "the boxes become owned C pointers")]
+pub(crate) fn import_types(module: &Module) -> Vec<Box<wasm_importtype_t>> {
+    module
+        .imports()
+        .map(|i| wasm_importtype_t::new(i.module().to_string(), i.name().to_string(), i.ty()))
+        .collect()
+}
+
+/// The export types of `module`, for `wasm_exporttype_vec_t`s.
+#[allow(clippy::vec_box, reason = "the boxes become owned C pointers")]
+pub(crate) fn export_types(module: &Module) -> Vec<Box<wasm_exporttype_t>> {
+    module
+        .exports()
+        .map(|e| wasm_exporttype_t::new(e.name().to_string(), e.ty()))
+        .collect()
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_module_imports(
+    module: &wasmtime_module_t,
+    out: &mut wasm_importtype_vec_t,
+) {
+    crate::ffi::init(
+        out,
+        wasm_importtype_vec_t::from_boxes(import_types(&module.module)),
+    );
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_module_exports(
+    module: &wasmtime_module_t,
+    out: &mut wasm_exporttype_vec_t,
+) {
+    crate::ffi::init(
+        out,
+        wasm_exporttype_vec_t::from_boxes(export_types(&module.module)),
+    );
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_module_validate(
+    engine: &wasm_engine_t,
+    wasm: *const u8,
+    wasm_len: usize,
+) -> Option<Box<wasmtime_error_t>> {
+    // SAFETY: `wasm_len` bytes at `wasm` (the header's contract).
+    let bytes = unsafe { crate::ffi::slice(wasm, wasm_len) };
+    to_c(Module::validate(&engine.engine, bytes))
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_module_image_range(
+    module: &wasmtime_module_t,
+    start: *mut *mut c_void,
+    end: *mut *mut c_void,
+) {
+    let range = module.module.code().range();
+    // SAFETY: writable out pointers (the header's contract).
+    unsafe {
+        crate::ffi::write_out(start, range.start as *mut c_void, "image start out pointer");
+        crate::ffi::write_out(end, range.end as *mut c_void, "image end out pointer");
+    }
+}

@@ -1,0 +1,81 @@
+/* Helpers shared by the C API test programs: each check prints what
+ * failed, where, and exits 1. */
+#ifndef KILN_TEST_CHECK_H
+#define KILN_TEST_CHECK_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wasmtime.h>
+
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      exit(1);                                                                 \
+    }                                                                          \
+  } while (0)
+
+/* Fails with the error's message if `err` is not NULL. */
+static inline void check_ok_at(wasmtime_error_t *err, const char *file, int line) {
+  if (err != NULL) {
+    wasm_name_t msg;
+    wasmtime_error_message(err, &msg);
+    fprintf(stderr, "%s:%d: unexpected error: %.*s\n", file, line,
+            (int)msg.size, msg.data);
+    wasm_byte_vec_delete(&msg);
+    wasmtime_error_delete(err);
+    exit(1);
+  }
+}
+#define CHECK_OK(err) check_ok_at((err), __FILE__, __LINE__)
+
+/* Fails if `trap` is not NULL, printing its message. */
+static inline void check_no_trap_at(wasm_trap_t *trap, const char *file, int line) {
+  if (trap != NULL) {
+    wasm_message_t msg;
+    wasm_trap_message(trap, &msg);
+    fprintf(stderr, "%s:%d: unexpected trap: %s\n", file, line, msg.data);
+    wasm_byte_vec_delete(&msg);
+    wasm_trap_delete(trap);
+    exit(1);
+  }
+}
+#define CHECK_NO_TRAP(trap) check_no_trap_at((trap), __FILE__, __LINE__)
+
+/* True if the error's message contains `needle`; deletes the error. */
+static inline int error_contains(wasmtime_error_t *err, const char *needle) {
+  if (err == NULL) return 0;
+  wasm_name_t msg;
+  wasmtime_error_message(err, &msg);
+  char *text = malloc(msg.size + 1);
+  memcpy(text, msg.data, msg.size);
+  text[msg.size] = 0;
+  int found = strstr(text, needle) != NULL;
+  if (!found) fprintf(stderr, "error message: %s\n", text);
+  free(text);
+  wasm_byte_vec_delete(&msg);
+  wasmtime_error_delete(err);
+  return found;
+}
+
+/* Compiles WAT text into a module, failing the test on any error. */
+static inline wasmtime_module_t *compile_wat(wasm_engine_t *engine, const char *wat) {
+  wasm_byte_vec_t wasm;
+  CHECK_OK(wasmtime_wat2wasm(wat, strlen(wat), &wasm));
+  wasmtime_module_t *module = NULL;
+  CHECK_OK(wasmtime_module_new(engine, (const uint8_t *)wasm.data, wasm.size, &module));
+  wasm_byte_vec_delete(&wasm);
+  return module;
+}
+
+/* The trap code of `trap` (deleting it), or -1 if it has none. */
+static inline int take_trap_code(wasm_trap_t *trap) {
+  CHECK(trap != NULL);
+  wasmtime_trap_code_t code;
+  int result = wasmtime_trap_code(trap, &code) ? code : -1;
+  wasm_trap_delete(trap);
+  return result;
+}
+
+#endif
