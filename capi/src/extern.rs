@@ -274,5 +274,19 @@ pub unsafe extern "C" fn wasmtime_extern_type(
     let item = val
         .to_extern(ctx.id())
         .unwrap_or_else(|e| crate::ffi::wrong_store(&format!("wasmtime_extern_t ({e})")));
-    wasm_externtype_t::new(item.ty(&ctx))
+    wasm_externtype_t::new(declared_type(&ctx, item))
+}
+
+/// The type of `item` as Wasmtime reports it: memories and tables with
+/// their declared (initial) size as minimum.
+pub(crate) fn declared_type(
+    ctx: &StoreContextMut<'_, StoreData>,
+    item: Extern,
+) -> kiln_runtime::ExternType {
+    use kiln_runtime::ExternType;
+    match item {
+        Extern::Memory(m) => ExternType::Memory(m.declared_ty(ctx)),
+        Extern::Table(t) => ExternType::Table(t.declared_ty(ctx)),
+        other => other.ty(ctx),
+    }
 }

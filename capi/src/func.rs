@@ -219,6 +219,10 @@ pub unsafe extern "C" fn wasmtime_func_call(
 ) -> Option<Box<wasmtime_error_t>> {
     // SAFETY: a live context (the header's contract).
     let mut ctx = unsafe { crate::store::context(context) };
+    // No trap unless one is written below (Wasmtime leaves the pointer
+    // alone on success; clearing it is kinder to callers who reuse it).
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { crate::ffi::write_out(trap_ret, std::ptr::null_mut(), "wasm_trap_t out pointer") };
     let id = ctx.id();
     let f = func.func(id);
     // SAFETY: `nargs` values at `args` (the header's contract).
@@ -256,6 +260,8 @@ pub unsafe extern "C" fn wasmtime_func_call_unchecked(
 ) -> Option<Box<wasmtime_error_t>> {
     // SAFETY: a live context (the header's contract).
     let mut ctx = unsafe { crate::store::context(context) };
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { crate::ffi::write_out(trap_ret, std::ptr::null_mut(), "wasm_trap_t out pointer") };
     let f = func.func(ctx.id());
     // SAFETY: `len` slots of the right types (the header's contract);
     // `call_unchecked` copies them if they are not 16-aligned.

@@ -37,7 +37,7 @@ pub unsafe extern "C" fn wasmtime_memory_type(
 ) -> Box<wasm_memorytype_t> {
     // SAFETY: a live context (the header's contract).
     let ctx = unsafe { crate::store::context(context) };
-    wasm_memorytype_t::new(memory.memory(ctx.id()).ty(&ctx))
+    wasm_memorytype_t::new(memory.memory(ctx.id()).declared_ty(&ctx))
 }
 
 #[unsafe(no_mangle)]

@@ -38,7 +38,7 @@ pub unsafe extern "C" fn wasmtime_table_type(
 ) -> Box<wasm_tabletype_t> {
     // SAFETY: a live context (the header's contract).
     let ctx = unsafe { crate::store::context(context) };
-    wasm_tabletype_t::new(table.table(ctx.id()).ty(&ctx))
+    wasm_tabletype_t::new(table.table(ctx.id()).declared_ty(&ctx))
 }
 
 #[unsafe(no_mangle)]

@@ -941,7 +941,7 @@ impl wasm_table_t {
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_table_type(t: &wasm_table_t) -> Box<wasm_tabletype_t> {
     let ctx = t.ext.store.context();
-    wasm_tabletype_t::new(t.table().ty(&ctx))
+    wasm_tabletype_t::new(t.table().declared_ty(&ctx))
 }
 
 #[unsafe(no_mangle)]
@@ -1013,7 +1013,7 @@ impl wasm_memory_t {
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_memory_type(m: &wasm_memory_t) -> Box<wasm_memorytype_t> {
     let ctx = m.ext.store.context();
-    wasm_memorytype_t::new(m.memory().ty(&ctx))
+    wasm_memorytype_t::new(m.memory().declared_ty(&ctx))
 }
 
 #[unsafe(no_mangle)]
@@ -1055,7 +1055,7 @@ pub extern "C" fn wasm_extern_kind(e: &wasm_extern_t) -> u8 {
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_extern_type(e: &wasm_extern_t) -> Box<wasm_externtype_t> {
     let ctx = e.store.context();
-    wasm_externtype_t::new(e.which.ty(&ctx))
+    wasm_externtype_t::new(crate::r#extern::declared_type(&ctx, e.which))
 }
 
 // Modules.

@@ -138,6 +138,10 @@ fn c_programs_under_valgrind() {
             "--show-leak-kinds=definite,indirect",
             "--smc-check=all-non-file",
         ])
+        .arg(format!(
+            "--suppressions={}",
+            root().join("tests/c/valgrind.supp").display()
+        ))
         .arg(exe);
         cmd
     });

@@ -287,6 +287,12 @@ impl Memory {
         self.get(&store.as_context().0.opaque).ty()
     }
 
+    /// The type the memory was created or declared with (its minimum is
+    /// the initial size, not the current one; see [`Memory::ty`]).
+    pub fn declared_ty(&self, store: impl AsContext) -> MemoryType {
+        self.get(&store.as_context().0.opaque).declared_ty()
+    }
+
     /// The contents.
     pub fn data<'a, T: 'a>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a [u8] {
         self.get(&store.into().0.opaque).data()
@@ -381,6 +387,12 @@ impl Table {
     /// The type, with the current size as minimum.
     pub fn ty(&self, store: impl AsContext) -> TableType {
         self.data(&store.as_context().0.opaque).ty()
+    }
+
+    /// The type the table was created or declared with (its minimum is
+    /// the initial size, not the current one; see [`Table::ty`]).
+    pub fn declared_ty(&self, store: impl AsContext) -> TableType {
+        self.data(&store.as_context().0.opaque).declared_ty()
     }
 
     /// Number of elements.

@@ -405,6 +405,11 @@ impl TableData {
         )
     }
 
+    /// The declared type.
+    pub fn declared_ty(&self) -> TableType {
+        self.ty
+    }
+
     /// The definition compiled code reads.
     pub fn definition(&mut self) -> *mut VMTableDefinition {
         &mut self.def

@@ -1,0 +1,83 @@
+/* Engine configuration: settings take effect, and an engine configured
+ * with them compiles and runs modules. */
+#include "check.h"
+
+static const char *WAT =
+    "(module (func $rec (export \"rec\") (param i32) (result i32)"
+    "  (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))"
+    "    (else (i32.add (i32.const 1) (call $rec (i32.sub (local.get 0) (i32.const 1))))))))";
+
+static int call_rec(wasm_engine_t *engine, int depth) {
+  wasmtime_module_t *module = compile_wat(engine, WAT);
+  wasmtime_store_t *store = wasmtime_store_new(engine, NULL, NULL);
+  wasmtime_context_t *ctx = wasmtime_store_context(store);
+  wasmtime_instance_t inst;
+  wasm_trap_t *trap = NULL;
+  CHECK_OK(wasmtime_instance_new(ctx, module, NULL, 0, &inst, &trap));
+  CHECK_NO_TRAP(trap);
+  wasmtime_extern_t rec;
+  CHECK(wasmtime_instance_export_get(ctx, &inst, "rec", 3, &rec));
+  wasmtime_val_t a = {.kind = WASMTIME_I32, .of.i32 = depth}, r;
+  CHECK_OK(wasmtime_func_call(ctx, &rec.of.func, &a, 1, &r, 1, &trap));
+  int result = trap ? -take_trap_code(trap) - 1 : r.of.i32;
+  wasmtime_store_delete(store);
+  wasmtime_module_delete(module);
+  return result;
+}
+
+int main(void) {
+  wasm_config_t *config = wasm_config_new();
+  wasmtime_config_max_wasm_stack_set(config, 64 * 1024);
+  wasmtime_config_cranelift_opt_level_set(config, WASMTIME_OPT_LEVEL_SPEED_AND_SIZE);
+  wasmtime_config_wasm_bulk_memory_set(config, true);
+  wasmtime_config_wasm_reference_types_set(config, true);
+  wasmtime_config_wasm_multi_value_set(config, true);
+  wasmtime_config_parallel_compilation_set(config, false);
+  wasmtime_config_memory_reservation_set(config, 1ull << 32);
+  wasmtime_config_memory_guard_size_set(config, 1ull << 31);
+  wasmtime_config_cranelift_nan_canonicalization_set(config, true);
+  wasm_engine_t *engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  CHECK(call_rec(engine, 100) == 100);
+  /* 64 KiB of stack is not enough for 100,000 frames. */
+  CHECK(call_rec(engine, 100000) == -WASMTIME_TRAP_CODE_STACK_OVERFLOW - 1);
+  wasm_engine_t *clone = wasmtime_engine_clone(engine);
+  wasm_engine_delete(engine);
+  CHECK(call_rec(clone, 10) == 10);
+  wasm_engine_delete(clone);
+
+#ifdef KILN_VERSION
+  /* Without reference types, a module using them does not compile (Wasmtime
+   * refuses this configuration with its default features). */
+  config = wasm_config_new();
+  wasmtime_config_wasm_reference_types_set(config, false);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  wasm_byte_vec_t wasm;
+  const char *refs = "(module (table 1 externref) (func (drop (ref.null extern))))";
+  CHECK_OK(wasmtime_wat2wasm(refs, strlen(refs), &wasm));
+  CHECK(error_contains(wasmtime_module_validate(engine, (uint8_t *)wasm.data, wasm.size), ""));
+  wasm_byte_vec_delete(&wasm);
+  wasm_engine_delete(engine);
+#endif
+
+  /* The pooling allocator. */
+  config = wasm_config_new();
+  wasmtime_pooling_allocation_config_t *pool = wasmtime_pooling_allocation_config_new();
+  wasmtime_pooling_allocation_config_total_memories_set(pool, 4);
+  wasmtime_pooling_allocation_config_total_tables_set(pool, 4);
+  wasmtime_pooling_allocation_config_total_core_instances_set(pool, 4);
+  wasmtime_pooling_allocation_config_max_memory_size_set(pool, 1 << 20);
+  wasmtime_pooling_allocation_strategy_set(config, pool);
+  wasmtime_pooling_allocation_config_delete(pool);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  for (int i = 0; i < 20; i++) CHECK(call_rec(engine, 5) == 5);
+  wasm_engine_delete(engine);
+
+  /* The host's target is accepted, another is an error. */
+  config = wasm_config_new();
+  CHECK(error_contains(wasmtime_config_target_set(config, "riscv64gc-unknown-linux-gnu"), ""));
+  wasm_config_delete(config);
+  return 0;
+}
