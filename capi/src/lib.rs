@@ -24,6 +24,7 @@
     reason = "C entry points are documented in include/, not in rustdoc"
 )]
 
+pub mod cache;
 pub mod engine;
 pub mod error;
 pub mod r#extern;
