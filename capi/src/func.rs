@@ -10,7 +10,7 @@ use crate::types::wasm_functype_t;
 use crate::val::{WASMTIME_I32, wasmtime_val_raw_t, wasmtime_val_t, wasmtime_valunion_t};
 use anyhow::{Result, bail};
 use kiln_runtime::vm::ValRaw;
-use kiln_runtime::{AsContextMut, Caller, Func, FuncType, Trap, Val};
+use kiln_runtime::{AsContextMut, Caller, Func, FuncType, Trap, Val, ValType};
 use std::ffi::c_void;
 
 /// What a host function gets while it runs: the store it runs in and the
@@ -227,6 +227,16 @@ pub unsafe extern "C" fn wasmtime_func_call(
     let f = func.func(id);
     // SAFETY: `nargs` values at `args` (the header's contract).
     let args = unsafe { crate::ffi::slice(args, nargs) };
+    // SAFETY: `nresults` writable slots at `results` (the header's
+    // contract).
+    let outs = unsafe { crate::ffi::slice_mut(results, nresults) };
+    if let Some(outcome) = call_numeric(&mut ctx, f, args, outs) {
+        return match outcome {
+            Ok(()) => None,
+            // SAFETY: `trap_ret` is writable (the header's contract).
+            Err(e) => unsafe { trap_or_error(e, trap_ret) },
+        };
+    }
     let mut params = Vec::with_capacity(args.len());
     for a in args {
         match a.to_val(id) {
@@ -234,12 +244,11 @@ pub unsafe extern "C" fn wasmtime_func_call(
             Err(e) => return Some(new_error(e)),
         }
     }
+    let outs_c = outs;
     let mut outs = vec![Val::I32(0); nresults];
     match f.call(&mut ctx, &params, &mut outs) {
         Ok(()) => {
-            // SAFETY: `nresults` writable slots at `results` (the header's
-            // contract).
-            let slots = unsafe { crate::ffi::slice_mut(results, nresults) };
+            let slots = outs_c;
             for (slot, v) in slots.iter_mut().zip(&outs) {
                 crate::ffi::init(slot, wasmtime_val_t::from_val(v));
             }
@@ -341,4 +350,80 @@ pub unsafe extern "C" fn wasmtime_func_to_raw(
             std::process::abort()
         })
         .cast()
+}
+
+/// Most arguments and results the allocation-free call path handles.
+const FAST_SLOTS: usize = 16;
+
+/// The C kind of a number type, `None` for references (and v128).
+fn numeric_kind(t: ValType) -> Option<u8> {
+    Some(match t {
+        ValType::I32 => crate::val::WASMTIME_I32,
+        ValType::I64 => crate::val::WASMTIME_I64,
+        ValType::F32 => crate::val::WASMTIME_F32,
+        ValType::F64 => crate::val::WASMTIME_F64,
+        _ => return None,
+    })
+}
+
+/// `wasmtime_func_call` without allocating, for functions whose
+/// parameters and results are all numbers (at most [`FAST_SLOTS`] of
+/// each): arguments are checked against the type and passed as raw slots
+/// on the stack. `None` when the function is not of that shape (the
+/// general path handles it, with the same checks and errors).
+fn call_numeric(
+    ctx: &mut kiln_runtime::StoreContextMut<'_, StoreData>,
+    f: Func,
+    args: &[wasmtime_val_t],
+    outs: &mut [wasmtime_val_t],
+) -> Option<Result<()>> {
+    let mut kinds = [0u8; FAST_SLOTS];
+    let shape = f.with_ty(&*ctx, |ty| {
+        let (params, results) = (ty.params(), ty.results());
+        if params.len() != args.len() || results.len() != outs.len() {
+            return None;
+        }
+        if params.len() > FAST_SLOTS || results.len() > FAST_SLOTS {
+            return None;
+        }
+        for (a, p) in args.iter().zip(params) {
+            if numeric_kind(*p) != Some(a.kind) {
+                return None;
+            }
+        }
+        for (k, r) in kinds.iter_mut().zip(results) {
+            *k = numeric_kind(*r)?;
+        }
+        Some(params.len().max(results.len()))
+    })?;
+    let mut slots = [ValRaw::default(); FAST_SLOTS];
+    for (slot, a) in slots.iter_mut().zip(args) {
+        // SAFETY: `kind` was checked to be a number kind, which says which
+        // field is set; each is plain data.
+        *slot = unsafe {
+            match a.kind {
+                crate::val::WASMTIME_I32 | crate::val::WASMTIME_F32 => {
+                    ValRaw::from_u32(a.of.i32 as u32)
+                }
+                _ => ValRaw::from_u64(a.of.i64 as u64),
+            }
+        };
+    }
+    // SAFETY: the slots hold arguments of the parameter types, and there
+    // are `max(params, results)` of them.
+    let outcome = unsafe { f.call_slots(&mut *ctx, &mut slots[..shape]) };
+    if outcome.is_ok() {
+        for ((out, raw), kind) in outs.iter_mut().zip(&slots).zip(kinds) {
+            let of = match kind {
+                crate::val::WASMTIME_I32 | crate::val::WASMTIME_F32 => wasmtime_valunion_t {
+                    i32: raw.get_u32() as i32,
+                },
+                _ => wasmtime_valunion_t {
+                    i64: raw.get_u64() as i64,
+                },
+            };
+            crate::ffi::init(out, wasmtime_val_t { kind, of });
+        }
+    }
+    Some(outcome)
 }

@@ -123,6 +123,7 @@ impl CodeImage {
     }
 
     /// Entry point of defined function `i` (wasm calling convention).
+    #[inline]
     pub fn func_ptr(&self, defined_index: u32) -> *const u8 {
         // SAFETY: the offset is inside the image.
         unsafe {
@@ -133,6 +134,7 @@ impl CodeImage {
 
     /// Array-call trampoline of type `ty`:
     /// `extern "C" fn(callee, vmctx, caller_vmctx, values: *mut ValRaw)`.
+    #[inline]
     pub fn array_trampoline(&self, ty: u32) -> *const u8 {
         // SAFETY: the offset is inside the image.
         unsafe {

@@ -359,6 +359,7 @@ impl Config {
     }
 
     /// The configured maximum wasm stack.
+    #[inline]
     pub fn get_max_wasm_stack(&self) -> usize {
         self.max_wasm_stack
     }

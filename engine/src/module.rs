@@ -180,16 +180,19 @@ impl Module {
     }
 
     /// Everything known about the module but its code.
+    #[inline]
     pub fn info(&self) -> &ModuleInfo {
         &self.inner.info
     }
 
     /// The VMContext layout of this module's instances.
+    #[inline]
     pub fn offsets(&self) -> &VMOffsets {
         &self.inner.offsets
     }
 
     /// The compiled code.
+    #[inline]
     pub fn code(&self) -> &CodeImage {
         &self.inner.code
     }

@@ -203,11 +203,13 @@ pub(crate) fn features() -> WasmFeatures {
 
 impl ModuleInfo {
     /// The type of function `index`.
+    #[inline]
     pub fn func_type(&self, index: u32) -> &FuncType {
         &self.types[self.funcs[index as usize] as usize]
     }
 
     /// True if function `index` is imported.
+    #[inline]
     pub fn is_imported_func(&self, index: u32) -> bool {
         index < self.num_imported_funcs
     }

@@ -86,11 +86,13 @@ impl FuncType {
     }
 
     /// The parameter types.
+    #[inline]
     pub fn params(&self) -> &[ValType] {
         &self.types[..self.num_params]
     }
 
     /// The result types.
+    #[inline]
     pub fn results(&self) -> &[ValType] {
         &self.types[self.num_params..]
     }

@@ -233,8 +233,11 @@ impl Func {
         len: usize,
     ) -> Result<()> {
         let store = store.as_context_mut().0;
-        let ty = self.ty_opaque(&store.opaque);
-        let need = ty.params().len().max(ty.results().len());
+        let ty = self.ty_ref(&store.opaque);
+        let (need, nresults) = (
+            ty.params().len().max(ty.results().len()),
+            ty.results().len(),
+        );
         if len < need {
             bail!("expected at least {need} value slots, got {len}");
         }
@@ -253,7 +256,7 @@ impl Func {
         // SAFETY: `need` readable slots (caller's contract), unaligned.
         buf.extend((0..need).map(|i| unsafe { values.add(i).read_unaligned() }));
         let outcome = self.call_raw(store, &mut buf);
-        for (i, v) in buf.iter().take(ty.results().len()).enumerate() {
+        for (i, v) in buf.iter().take(nresults).enumerate() {
             // SAFETY: as above, writable.
             unsafe { values.add(i).write_unaligned(*v) };
         }
@@ -424,15 +427,26 @@ impl Func {
     }
 
     pub(crate) fn ty_opaque(&self, store: &StoreOpaque) -> FuncType {
+        self.ty_ref(store).clone()
+    }
+
+    /// Runs `f` on the function's type, borrowed from the store (no
+    /// reference count touched, unlike [`Func::ty`]).
+    pub fn with_ty<R>(&self, store: impl AsContext, f: impl FnOnce(&FuncType) -> R) -> R {
+        f(self.ty_ref(&store.as_context().0.opaque))
+    }
+
+    /// The function's type, borrowed from the store (no reference count
+    /// touched: the call paths use this).
+    pub(crate) fn ty_ref<'a>(&self, store: &'a StoreOpaque) -> &'a FuncType {
         store.check(self.store);
         match self.kind {
-            FuncKind::Host(i) => store.host_func_info[i as usize].ty.clone(),
+            FuncKind::Host(i) => &store.host_func_info[i as usize].ty,
             FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => store
                 .instances[instance as usize]
                 .module
                 .info()
-                .func_type(index)
-                .clone(),
+                .func_type(index),
         }
     }
 
@@ -479,7 +493,7 @@ impl Func {
         results: &mut [Val],
     ) -> Result<()> {
         let store = store.as_context_mut().0;
-        let ty = self.ty_opaque(&store.opaque);
+        let ty = self.ty_ref(&store.opaque);
         if params.len() != ty.params().len() {
             bail!(
                 "expected {} arguments, got {}",
@@ -514,12 +528,34 @@ impl Func {
         buf.resize(slots, ValRaw::default());
         let outcome = self.call_raw(store, &mut buf);
         if outcome.is_ok() {
+            let ty = self.ty_ref(&store.opaque);
             for ((r, raw), t) in results.iter_mut().zip(&buf).zip(ty.results()) {
                 *r = Val::from_raw(&store.opaque, *raw, *t);
             }
         }
         store.opaque.call_buf = buf;
         outcome
+    }
+
+    /// Calls with arguments and results in `values`, which the caller
+    /// has already sized and type-checked (the fastest host entry).
+    ///
+    /// # Errors
+    ///
+    /// A trap or host error during the call.
+    ///
+    /// # Safety
+    ///
+    /// `values` holds at least `max(params, results)` slots, the arguments
+    /// of the parameter types (references only of this store).
+    pub unsafe fn call_slots<T>(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        values: &mut [ValRaw],
+    ) -> Result<()> {
+        let store = store.as_context_mut().0;
+        store.opaque.check(self.store);
+        self.call_raw(store, values)
     }
 
     /// Calls with arguments and results in `values` (already type-checked;
