@@ -130,6 +130,8 @@ typedef double float64_t;
 
 /// \brief A byte.
 typedef byte_t wasm_byte_t;
+/// \brief #wasm_byte_vec_t and its `wasm_byte_vec_*` functions (see
+/// #WASM_DECLARE_VEC); `_copy` copies the bytes.
 WASM_DECLARE_VEC(byte, )
 
 /// \brief A name: a byte vector of UTF-8, not NUL-terminated.
@@ -156,10 +158,13 @@ static inline void wasm_name_new_from_string_nt(own wasm_name_t *out,
 
 /* Configuration, engines, stores. */
 
+/// \brief #wasm_config_t, deleted with #wasm_config_delete (or consumed
+/// by #wasm_engine_new_with_config).
 WASM_DECLARE_OWN(config)
 /// \brief A default configuration (see wasmtime/config.h for settings).
 WASM_API_EXTERN own wasm_config_t *wasm_config_new(void);
 
+/// \brief #wasm_engine_t, deleted with #wasm_engine_delete.
 WASM_DECLARE_OWN(engine)
 /// \brief An engine with the default configuration.
 WASM_API_EXTERN own wasm_engine_t *wasm_engine_new(void);
@@ -171,6 +176,7 @@ WASM_API_EXTERN own wasm_engine_t *wasm_engine_new(void);
 WASM_API_EXTERN own wasm_engine_t *
 wasm_engine_new_with_config(own wasm_config_t *);
 
+/// \brief #wasm_store_t, deleted with #wasm_store_delete.
 WASM_DECLARE_OWN(store)
 /**
  * \brief A store in `engine`. Objects made in it keep its contents alive
@@ -200,6 +206,8 @@ typedef struct wasm_limits_t {
 /// \brief The `max` of limits without a maximum.
 static const uint32_t wasm_limits_max_default = 0xffffffff;
 
+/// \brief #wasm_valtype_t: `_delete`, `_copy` and #wasm_valtype_vec_t (see
+/// #WASM_DECLARE_TYPE).
 WASM_DECLARE_TYPE(valtype)
 
 /// \brief A value kind (#WASM_I32, ...).
@@ -236,6 +244,8 @@ static inline bool wasm_valtype_is_ref(const wasm_valtype_t *t) {
   return wasm_valkind_is_ref(wasm_valtype_kind(t));
 }
 
+/// \brief #wasm_functype_t: `_delete`, `_copy` (with both vectors) and
+/// #wasm_functype_vec_t.
 WASM_DECLARE_TYPE(functype)
 /// \brief A function type; takes ownership of both vectors' contents.
 WASM_API_EXTERN own wasm_functype_t *
@@ -247,6 +257,7 @@ wasm_functype_params(const wasm_functype_t *);
 WASM_API_EXTERN const wasm_valtype_vec_t *
 wasm_functype_results(const wasm_functype_t *);
 
+/// \brief #wasm_globaltype_t: `_delete`, `_copy` and #wasm_globaltype_vec_t.
 WASM_DECLARE_TYPE(globaltype)
 /// \brief A global type of `content` (consumed); NULL for an invalid
 /// mutability.
@@ -259,6 +270,7 @@ wasm_globaltype_content(const wasm_globaltype_t *);
 WASM_API_EXTERN wasm_mutability_t
 wasm_globaltype_mutability(const wasm_globaltype_t *);
 
+/// \brief #wasm_tabletype_t: `_delete`, `_copy` and #wasm_tabletype_vec_t.
 WASM_DECLARE_TYPE(tabletype)
 /// \brief A table type of element `element` (consumed; must be a
 /// reference type, else NULL) and `limits`.
@@ -271,6 +283,7 @@ wasm_tabletype_element(const wasm_tabletype_t *);
 WASM_API_EXTERN const wasm_limits_t *
 wasm_tabletype_limits(const wasm_tabletype_t *);
 
+/// \brief #wasm_memorytype_t: `_delete`, `_copy` and #wasm_memorytype_vec_t.
 WASM_DECLARE_TYPE(memorytype)
 /// \brief A memory type with `limits`, in 64 KiB pages.
 WASM_API_EXTERN own wasm_memorytype_t *wasm_memorytype_new(const wasm_limits_t *);
@@ -278,6 +291,11 @@ WASM_API_EXTERN own wasm_memorytype_t *wasm_memorytype_new(const wasm_limits_t *
 WASM_API_EXTERN const wasm_limits_t *
 wasm_memorytype_limits(const wasm_memorytype_t *);
 
+/**
+ * \brief #wasm_externtype_t: `_delete`, `_copy` and #wasm_externtype_vec_t.
+ * Each specific type above is also an extern type: the `_as_externtype`
+ * views below are the same object, so delete only one of the two.
+ */
 WASM_DECLARE_TYPE(externtype)
 
 /// \brief An extern kind (#WASM_EXTERN_FUNC, ...).
@@ -336,9 +354,11 @@ wasm_externtype_as_tabletype_const(const wasm_externtype_t *);
 WASM_API_EXTERN const wasm_memorytype_t *
 wasm_externtype_as_memorytype_const(const wasm_externtype_t *);
 
+/// \brief #wasm_importtype_t: `_delete`, `_copy` (names and type too) and
+/// #wasm_importtype_vec_t.
 WASM_DECLARE_TYPE(importtype)
 /// \brief An import type; takes ownership of the names' contents and the
-/// type.
+/// type (consumed even on failure). NULL if a name is not UTF-8.
 WASM_API_EXTERN own wasm_importtype_t *
 wasm_importtype_new(own wasm_name_t *module, own wasm_name_t *name,
                     own wasm_externtype_t *);
@@ -350,9 +370,11 @@ WASM_API_EXTERN const wasm_name_t *wasm_importtype_name(const wasm_importtype_t 
 WASM_API_EXTERN const wasm_externtype_t *
 wasm_importtype_type(const wasm_importtype_t *);
 
+/// \brief #wasm_exporttype_t: `_delete`, `_copy` (name and type too) and
+/// #wasm_exporttype_vec_t.
 WASM_DECLARE_TYPE(exporttype)
 /// \brief An export type; takes ownership of the name's contents and the
-/// type.
+/// type (consumed even on failure). NULL if the name is not UTF-8.
 WASM_API_EXTERN own wasm_exporttype_t *
 wasm_exporttype_new(own wasm_name_t *, own wasm_externtype_t *);
 /// \brief The name (owned by the export type).
@@ -394,14 +416,27 @@ WASM_API_EXTERN void wasm_val_delete(own wasm_val_t *v);
 /// \brief A deep copy of a value (its reference copied too).
 WASM_API_EXTERN void wasm_val_copy(own wasm_val_t *out, const wasm_val_t *);
 
+/**
+ * \brief #wasm_val_vec_t and its functions: `_new` takes over the values
+ * (and their references), `_copy` copies each value as #wasm_val_copy
+ * does, `_delete` releases each as #wasm_val_delete does, and
+ * `_new_uninitialized` fills the vector with `i32` zeros.
+ */
 WASM_DECLARE_VEC(val, )
 
 /* References. */
 
+/**
+ * \brief #wasm_ref_t: any reference object (function, global, table,
+ * memory, extern, instance, module, trap, foreign) viewed generically,
+ * with `_delete`, `_copy`, `_same` and host info.
+ */
 WASM_DECLARE_REF_BASE(ref)
 
 /* Frames and traps. */
 
+/// \brief #wasm_frame_t (a wasm stack frame of a trap), #wasm_frame_delete,
+/// and #wasm_frame_vec_t, whose `_delete` deletes the frames.
 WASM_DECLARE_OWN(frame)
 WASM_DECLARE_VEC(frame, *)
 /// \brief A copy of a frame.
@@ -420,6 +455,7 @@ WASM_API_EXTERN size_t wasm_frame_module_offset(const wasm_frame_t *);
 /// \brief A message: a byte vector ending in NUL.
 typedef wasm_name_t wasm_message_t;
 
+/// \brief #wasm_trap_t: a reference object (see #WASM_DECLARE_REF).
 WASM_DECLARE_REF(trap)
 /// \brief A trap with `message` (copied; a trailing NUL is dropped).
 WASM_API_EXTERN own wasm_trap_t *wasm_trap_new(wasm_store_t *store,
@@ -433,12 +469,15 @@ WASM_API_EXTERN void wasm_trap_trace(const wasm_trap_t *, own wasm_frame_vec_t *
 
 /* Foreign objects. */
 
+/// \brief #wasm_foreign_t: a reference object (see #WASM_DECLARE_REF).
 WASM_DECLARE_REF(foreign)
 /// \brief A host object carrying only host info.
 WASM_API_EXTERN own wasm_foreign_t *wasm_foreign_new(wasm_store_t *);
 
 /* Modules. */
 
+/// \brief #wasm_module_t, a reference object, and #wasm_shared_module_t,
+/// its thread-shareable handle (see #WASM_DECLARE_SHARABLE_REF).
 WASM_DECLARE_SHARABLE_REF(module)
 /// \brief Compiles a binary module; NULL if it is malformed or invalid
 /// (use #wasmtime_module_new for the error message).
@@ -456,6 +495,7 @@ WASM_API_EXTERN void wasm_module_exports(const wasm_module_t *,
 
 /* Functions. */
 
+/// \brief #wasm_func_t: a reference object (see #WASM_DECLARE_REF).
 WASM_DECLARE_REF(func)
 
 /// \brief A host function: fills `results` (preallocated to the result
@@ -493,6 +533,7 @@ WASM_API_EXTERN own wasm_trap_t *wasm_func_call(const wasm_func_t *,
 
 /* Globals. */
 
+/// \brief #wasm_global_t: a reference object (see #WASM_DECLARE_REF).
 WASM_DECLARE_REF(global)
 /// \brief A global holding `val`; NULL if `val` is of the wrong type.
 WASM_API_EXTERN own wasm_global_t *wasm_global_new(wasm_store_t *,
@@ -508,6 +549,7 @@ WASM_API_EXTERN void wasm_global_set(wasm_global_t *, const wasm_val_t *);
 
 /* Tables. */
 
+/// \brief #wasm_table_t: a reference object (see #WASM_DECLARE_REF).
 WASM_DECLARE_REF(table)
 /// \brief A table size or index.
 typedef uint32_t wasm_table_size_t;
@@ -533,6 +575,7 @@ WASM_API_EXTERN bool wasm_table_grow(wasm_table_t *, wasm_table_size_t delta,
 
 /* Memories. */
 
+/// \brief #wasm_memory_t: a reference object (see #WASM_DECLARE_REF).
 WASM_DECLARE_REF(memory)
 /// \brief A memory size in pages.
 typedef uint32_t wasm_memory_pages_t;
@@ -554,6 +597,8 @@ WASM_API_EXTERN bool wasm_memory_grow(wasm_memory_t *, wasm_memory_pages_t delta
 
 /* Externs. */
 
+/// \brief #wasm_extern_t, a reference object, and #wasm_extern_vec_t, whose
+/// `_copy` copies the handles and `_delete` deletes them.
 WASM_DECLARE_REF(extern)
 WASM_DECLARE_VEC(extern, *)
 
@@ -597,6 +642,7 @@ WASM_API_EXTERN const wasm_memory_t *wasm_extern_as_memory_const(const wasm_exte
 
 /* Instances. */
 
+/// \brief #wasm_instance_t: a reference object (see #WASM_DECLARE_REF).
 WASM_DECLARE_REF(instance)
 /**
  * \brief Instantiates `module` with `imports` (1:1 with its imports).
