@@ -1,7 +1,7 @@
 //! `kiln/cache.h`: Kiln's own C entry points for the instance-pre cache
 //! (`kiln_runtime::InstancePreCache`).
 
-use crate::error::{handle, wasmtime_error_t};
+use crate::error::{wasmtime_error_t, write_result};
 use crate::instance::wasmtime_instance_pre_t;
 use crate::linker::wasmtime_linker_t;
 use crate::store::StoreData;
@@ -47,11 +47,10 @@ pub unsafe extern "C" fn kiln_instance_pre_cache_get(
 ) -> Option<Box<wasmtime_error_t>> {
     // SAFETY: `wasm_len` bytes at `wasm` (the header's contract).
     let bytes = unsafe { crate::ffi::slice(wasm, wasm_len) };
-    handle(cache.cache.get_or_compile(bytes), |pre| {
-        let pre = Box::into_raw(Box::new(wasmtime_instance_pre_t { pre }));
-        // SAFETY: a writable out pointer (the header's contract).
-        unsafe { crate::ffi::write_out(instance_pre, pre, "wasmtime_instance_pre_t out pointer") }
-    })
+    let result = cache.cache.get_or_compile(bytes);
+    let result = result.map(|pre| Box::into_raw(Box::new(wasmtime_instance_pre_t { pre })));
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { write_result(result, instance_pre, "wasmtime_instance_pre_t out pointer") }
 }
 
 #[unsafe(no_mangle)]

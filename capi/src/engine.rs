@@ -2,8 +2,9 @@
 //! parts of `wasm.h`.
 
 use crate::error::wasmtime_error_t;
+use crate::ffi::c_str;
 use kiln_runtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
-use std::ffi::{CStr, c_char};
+use std::ffi::c_char;
 
 /// An engine configuration: consumed by `wasm_engine_new_with_config`.
 pub struct wasm_config_t {
@@ -179,19 +180,6 @@ pub extern "C" fn wasmtime_config_cranelift_opt_level_set(config: &mut wasm_conf
         _ => OptLevel::Speed,
     };
     config.config.cranelift_opt_level(level);
-}
-
-/// The C string at `ptr`, aborting on NULL.
-///
-/// # Safety
-///
-/// `ptr` is NULL or a NUL-terminated string.
-unsafe fn c_str<'a>(ptr: *const c_char, what: &str) -> std::borrow::Cow<'a, str> {
-    if ptr.is_null() {
-        crate::ffi::null_argument(what);
-    }
-    // SAFETY: non-null and NUL-terminated (the caller's contract).
-    unsafe { CStr::from_ptr(ptr) }.to_string_lossy()
 }
 
 #[unsafe(no_mangle)]

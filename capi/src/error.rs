@@ -20,14 +20,22 @@ pub(crate) fn to_c<T>(result: anyhow::Result<T>) -> Option<Box<wasmtime_error_t>
     result.err().map(new_error)
 }
 
-/// Runs `ok` on success; an error is returned boxed.
-pub(crate) fn handle<T>(
+/// Writes the value of `result` through the out pointer `out` and
+/// returns NULL, or returns the error (leaving `out` alone): the shape of
+/// every `wasmtime_error_t *f(..., T *out)` entry point.
+///
+/// # Safety
+///
+/// `out` is NULL (which aborts, naming `what`) or valid for a write of `T`.
+pub(crate) unsafe fn write_result<T>(
     result: anyhow::Result<T>,
-    ok: impl FnOnce(T),
+    out: *mut T,
+    what: &str,
 ) -> Option<Box<wasmtime_error_t>> {
     match result {
         Ok(value) => {
-            ok(value);
+            // SAFETY: the caller's contract.
+            unsafe { crate::ffi::write_out(out, value, what) };
             None
         }
         Err(error) => Some(new_error(error)),
@@ -51,12 +59,9 @@ pub(crate) fn message(error: &anyhow::Error) -> String {
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmtime_error_new(msg: *const std::ffi::c_char) -> Box<wasmtime_error_t> {
-    if msg.is_null() {
-        crate::ffi::null_argument("message string");
-    }
-    // SAFETY: a non-null C string (the header's contract).
-    let text = unsafe { std::ffi::CStr::from_ptr(msg) };
-    new_error(anyhow::Error::msg(text.to_string_lossy().into_owned()))
+    // SAFETY: a C string (the header's contract).
+    let text = unsafe { crate::ffi::c_str(msg, "message string") };
+    new_error(anyhow::Error::msg(text.into_owned()))
 }
 
 #[unsafe(no_mangle)]

@@ -86,6 +86,8 @@ pub const WASMTIME_EXTERN_FUNC: u8 = 0;
 pub const WASMTIME_EXTERN_GLOBAL: u8 = 1;
 pub const WASMTIME_EXTERN_TABLE: u8 = 2;
 pub const WASMTIME_EXTERN_MEMORY: u8 = 3;
+pub const WASMTIME_EXTERN_SHAREDMEMORY: u8 = 4;
+pub const WASMTIME_EXTERN_TAG: u8 = 5;
 
 impl wasmtime_func_t {
     pub(crate) fn from_func(f: Func) -> wasmtime_func_t {
@@ -217,44 +219,53 @@ impl wasmtime_extern_t {
     pub(crate) fn to_extern_any(self) -> anyhow::Result<Extern> {
         // SAFETY: `kind` says which field is initialized (the C API's
         // contract); every field is plain data.
-        let (id, item) = unsafe {
+        Ok(unsafe {
             match self.kind {
-                WASMTIME_EXTERN_FUNC => {
-                    let f = self.of.func;
-                    let func = f
+                WASMTIME_EXTERN_FUNC => Extern::Func(
+                    self.of
+                        .func
                         .func_unchecked()
-                        .ok_or_else(|| anyhow::anyhow!("invalid wasmtime_func_t"))?;
-                    (f.store_id, Extern::Func(func))
-                }
+                        .ok_or_else(|| anyhow::anyhow!("invalid wasmtime_func_t"))?,
+                ),
                 WASMTIME_EXTERN_GLOBAL => {
                     let g = self.of.global;
-                    let global =
+                    Extern::Global(
                         Global::from_raw_parts(g.store_id, [g.private1, g.private2, g.private3])
-                            .ok_or_else(|| anyhow::anyhow!("invalid wasmtime_global_t"))?;
-                    (g.store_id, Extern::Global(global))
+                            .ok_or_else(|| anyhow::anyhow!("invalid wasmtime_global_t"))?,
+                    )
                 }
                 WASMTIME_EXTERN_TABLE => {
                     let t = self.of.table.head;
-                    (
-                        t.store_id,
-                        Extern::Table(Table::from_raw_parts(t.store_id, t.private1)),
-                    )
+                    Extern::Table(Table::from_raw_parts(t.store_id, t.private1))
                 }
                 WASMTIME_EXTERN_MEMORY => {
                     let m = self.of.memory.head;
-                    (
-                        m.store_id,
-                        Extern::Memory(Memory::from_raw_parts(m.store_id, m.private1)),
-                    )
+                    Extern::Memory(Memory::from_raw_parts(m.store_id, m.private1))
                 }
-                4 => anyhow::bail!("shared memories are not supported by Kiln"),
-                5 => anyhow::bail!("exception tags are not supported by Kiln"),
+                WASMTIME_EXTERN_SHAREDMEMORY => {
+                    anyhow::bail!("shared memories are not supported by Kiln")
+                }
+                WASMTIME_EXTERN_TAG => anyhow::bail!("exception tags are not supported by Kiln"),
                 k => anyhow::bail!("invalid wasmtime_extern_t kind {k}"),
             }
-        };
-        debug_assert_eq!(id, item.store_id());
-        Ok(item)
+        })
     }
+}
+
+/// Writes a found item to `out` and returns true, or returns false (and
+/// leaves `out` alone): the shape of every export and linker lookup.
+///
+/// # Safety
+///
+/// `out` is NULL (which aborts when an item is found) or writable.
+pub(crate) unsafe fn write_found(item: Option<Extern>, out: *mut wasmtime_extern_t) -> bool {
+    let Some(item) = item else {
+        return false;
+    };
+    let value = wasmtime_extern_t::from_extern(item);
+    // SAFETY: the caller's contract.
+    unsafe { crate::ffi::write_out(out, value, "wasmtime_extern_t out pointer") };
+    true
 }
 
 #[unsafe(no_mangle)]
@@ -274,19 +285,5 @@ pub unsafe extern "C" fn wasmtime_extern_type(
     let item = val
         .to_extern(ctx.id())
         .unwrap_or_else(|e| crate::ffi::wrong_store(&format!("wasmtime_extern_t ({e})")));
-    wasm_externtype_t::new(declared_type(&ctx, item))
-}
-
-/// The type of `item` as Wasmtime reports it: memories and tables with
-/// their declared (initial) size as minimum.
-pub(crate) fn declared_type(
-    ctx: &StoreContextMut<'_, StoreData>,
-    item: Extern,
-) -> kiln_runtime::ExternType {
-    use kiln_runtime::ExternType;
-    match item {
-        Extern::Memory(m) => ExternType::Memory(m.declared_ty(ctx)),
-        Extern::Table(t) => ExternType::Table(t.declared_ty(ctx)),
-        other => other.ty(ctx),
-    }
+    wasm_externtype_t::new(item.declared_ty(&ctx))
 }

@@ -48,6 +48,23 @@ pub(crate) unsafe fn str<'a>(ptr: *const u8, len: usize, what: &str) -> anyhow::
     std::str::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{what} is not valid UTF-8"))
 }
 
+/// The NUL-terminated string at `ptr` (invalid UTF-8 replaced), aborting
+/// on NULL.
+///
+/// # Safety
+///
+/// `ptr` is NULL or a NUL-terminated string valid for `'a`.
+pub(crate) unsafe fn c_str<'a>(
+    ptr: *const std::ffi::c_char,
+    what: &str,
+) -> std::borrow::Cow<'a, str> {
+    if ptr.is_null() {
+        null_argument(what);
+    }
+    // SAFETY: non-null and NUL-terminated (the caller's contract).
+    unsafe { std::ffi::CStr::from_ptr(ptr) }.to_string_lossy()
+}
+
 /// Stops the process: a required pointer was NULL. Wasmtime aborts here
 /// too (its entry points take references); Kiln says which argument.
 #[cold]

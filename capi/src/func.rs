@@ -76,24 +76,28 @@ pub(crate) fn c_host_fn(
         let mut caller = c_caller.caller;
         let outcome = match trap {
             Some(trap) => Err(trap.error),
-            None => write_results(&mut caller, outs, results, slots),
+            None => {
+                let id = caller.as_context_mut().id();
+                let outs = outs.iter().map(|v| v.to_val(id));
+                write_results(&mut caller, outs, results, slots)
+            }
         };
         caller.data_mut().hostcall_vals = vals;
         outcome
     }
 }
 
-/// Checks a callback's results against the function's result types and
-/// writes them into the raw slots.
-fn write_results(
+/// Checks a host callback's results against the function's result types
+/// and writes them into the raw slots (shared by the `wasmtime_*` and
+/// `wasm.h` host functions).
+pub(crate) fn write_results(
     caller: &mut Caller<'_, StoreData>,
-    outs: &[wasmtime_val_t],
-    types: &[kiln_runtime::ValType],
+    outs: impl Iterator<Item = Result<Val>>,
+    types: &[ValType],
     slots: &mut [ValRaw],
 ) -> Result<()> {
-    let id = caller.as_context_mut().id();
-    for (i, (out, t)) in outs.iter().zip(types).enumerate() {
-        let v = out.to_val(id)?;
+    for (i, (v, t)) in outs.zip(types).enumerate() {
+        let v = v?;
         if v.ty() != *t {
             bail!("host function result {i} has type {}, expected {t}", v.ty());
         }
@@ -125,6 +129,31 @@ pub(crate) fn c_host_fn_unchecked(
     }
 }
 
+/// Defines host function `closure` of type `ty` in the store of
+/// `context`, writing it to `ret`.
+///
+/// # Safety
+///
+/// `context` is live and `ret` writable (the header's contract), and
+/// `closure` writes results of the result types (`Func::new_unchecked`).
+unsafe fn new_host_func(
+    context: *mut wasmtime_context_t,
+    ty: FuncType,
+    closure: impl Fn(Caller<'_, StoreData>, &mut [ValRaw]) -> Result<()> + Send + Sync + 'static,
+    ret: *mut wasmtime_func_t,
+) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let mut ctx = crate::store::context(context);
+        let f = Func::new_unchecked(&mut ctx, ty, closure);
+        crate::ffi::write_out(
+            ret,
+            wasmtime_func_t::from_func(f),
+            "wasmtime_func_t out pointer",
+        );
+    }
+}
+
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmtime_func_new(
     context: *mut wasmtime_context_t,
@@ -134,21 +163,11 @@ pub unsafe extern "C" fn wasmtime_func_new(
     finalizer: Option<extern "C" fn(*mut c_void)>,
     ret: *mut wasmtime_func_t,
 ) {
-    // SAFETY: a live context (the header's contract).
-    let mut ctx = unsafe { crate::store::context(context) };
     let ty = ty.ty();
     let closure = c_host_fn(ty.clone(), callback, Finalized::new(env, finalizer));
-    // SAFETY: the closure checks each result against the function type
-    // before writing it.
-    let f = unsafe { Func::new_unchecked(&mut ctx, ty, closure) };
-    // SAFETY: a writable out pointer (the header's contract).
-    unsafe {
-        crate::ffi::write_out(
-            ret,
-            wasmtime_func_t::from_func(f),
-            "wasmtime_func_t out pointer",
-        )
-    }
+    // SAFETY: the header's contract for `context` and `ret`; the closure
+    // checks each result against the function type before writing it.
+    unsafe { new_host_func(context, ty, closure, ret) }
 }
 
 #[unsafe(no_mangle)]
@@ -160,20 +179,10 @@ pub unsafe extern "C" fn wasmtime_func_new_unchecked(
     finalizer: Option<extern "C" fn(*mut c_void)>,
     ret: *mut wasmtime_func_t,
 ) {
-    // SAFETY: a live context (the header's contract).
-    let mut ctx = unsafe { crate::store::context(context) };
     let closure = c_host_fn_unchecked(callback, Finalized::new(env, finalizer));
-    // SAFETY: the header makes the callback responsible for writing
-    // results of the right types, as `new_unchecked` requires.
-    let f = unsafe { Func::new_unchecked(&mut ctx, ty.ty(), closure) };
-    // SAFETY: a writable out pointer (the header's contract).
-    unsafe {
-        crate::ffi::write_out(
-            ret,
-            wasmtime_func_t::from_func(f),
-            "wasmtime_func_t out pointer",
-        )
-    }
+    // SAFETY: the header's contract for `context` and `ret`, and it makes
+    // the callback responsible for writing results of the right types.
+    unsafe { new_host_func(context, ty.ty(), closure, ret) }
 }
 
 #[unsafe(no_mangle)]
@@ -230,33 +239,36 @@ pub unsafe extern "C" fn wasmtime_func_call(
     // SAFETY: `nresults` writable slots at `results` (the header's
     // contract).
     let outs = unsafe { crate::ffi::slice_mut(results, nresults) };
-    if let Some(outcome) = call_numeric(&mut ctx, f, args, outs) {
-        return match outcome {
-            Ok(()) => None,
-            // SAFETY: `trap_ret` is writable (the header's contract).
-            Err(e) => unsafe { trap_or_error(e, trap_ret) },
-        };
-    }
-    let mut params = Vec::with_capacity(args.len());
-    for a in args {
-        match a.to_val(id) {
-            Ok(v) => params.push(v),
-            Err(e) => return Some(new_error(e)),
-        }
-    }
-    let outs_c = outs;
-    let mut outs = vec![Val::I32(0); nresults];
-    match f.call(&mut ctx, &params, &mut outs) {
-        Ok(()) => {
-            let slots = outs_c;
-            for (slot, v) in slots.iter_mut().zip(&outs) {
-                crate::ffi::init(slot, wasmtime_val_t::from_val(v));
-            }
-            None
-        }
+    let outcome = match call_numeric(&mut ctx, f, args, outs) {
+        Some(outcome) => outcome,
+        None => call_vals(&mut ctx, f, args, outs),
+    };
+    match outcome {
+        Ok(()) => None,
         // SAFETY: `trap_ret` is writable (the header's contract).
         Err(e) => unsafe { trap_or_error(e, trap_ret) },
     }
+}
+
+/// `wasmtime_func_call` through the runtime's `Val`s: any function type
+/// (references included), every argument checked.
+fn call_vals(
+    ctx: &mut kiln_runtime::StoreContextMut<'_, StoreData>,
+    f: Func,
+    args: &[wasmtime_val_t],
+    outs: &mut [wasmtime_val_t],
+) -> Result<()> {
+    let id = ctx.id();
+    let params = args
+        .iter()
+        .map(|a| a.to_val(id))
+        .collect::<Result<Vec<_>>>()?;
+    let mut results = vec![Val::I32(0); outs.len()];
+    f.call(&mut *ctx, &params, &mut results)?;
+    for (slot, v) in outs.iter_mut().zip(&results) {
+        crate::ffi::init(slot, wasmtime_val_t::from_val(v));
+    }
+    Ok(())
 }
 
 #[unsafe(no_mangle)]
@@ -292,20 +304,8 @@ pub unsafe extern "C" fn wasmtime_caller_export_get(
     let Ok(name) = (unsafe { crate::ffi::str(name, name_len, "export name") }) else {
         return false;
     };
-    match caller.caller.get_export(name) {
-        Some(e) => {
-            // SAFETY: a writable out pointer (the header's contract).
-            unsafe {
-                crate::ffi::write_out(
-                    item,
-                    wasmtime_extern_t::from_extern(e),
-                    "wasmtime_extern_t out pointer",
-                )
-            };
-            true
-        }
-        None => false,
-    }
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { crate::r#extern::write_found(caller.caller.get_export(name), item) }
 }
 
 #[unsafe(no_mangle)]

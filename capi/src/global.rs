@@ -1,6 +1,6 @@
 //! `wasmtime/global.h`: globals of a store.
 
-use crate::error::{handle, new_error, wasmtime_error_t};
+use crate::error::{new_error, wasmtime_error_t, write_result};
 use crate::r#extern::wasmtime_global_t;
 use crate::store::wasmtime_context_t;
 use crate::types::wasm_globaltype_t;
@@ -19,16 +19,14 @@ pub unsafe extern "C" fn wasmtime_global_new(
     let result = val
         .to_val(ctx.id())
         .and_then(|v| Global::new(&mut ctx, ty.ty(), v));
-    handle(result, |g| {
-        // SAFETY: a writable out pointer (the header's contract).
-        unsafe {
-            crate::ffi::write_out(
-                ret,
-                wasmtime_global_t::from_global(g),
-                "wasmtime_global_t out pointer",
-            )
-        }
-    })
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe {
+        write_result(
+            result.map(wasmtime_global_t::from_global),
+            ret,
+            "wasmtime_global_t out pointer",
+        )
+    }
 }
 
 #[unsafe(no_mangle)]

@@ -116,20 +116,8 @@ pub unsafe extern "C" fn wasmtime_instance_export_get(
     let Ok(name) = (unsafe { crate::ffi::str(name, name_len, "export name") }) else {
         return false;
     };
-    match i.get_export(&mut ctx, name) {
-        Some(e) => {
-            // SAFETY: a writable out pointer (the header's contract).
-            unsafe {
-                crate::ffi::write_out(
-                    item,
-                    wasmtime_extern_t::from_extern(e),
-                    "wasmtime_extern_t out pointer",
-                )
-            };
-            true
-        }
-        None => false,
-    }
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { crate::r#extern::write_found(i.get_export(&mut ctx, name), item) }
 }
 
 #[unsafe(no_mangle)]
@@ -142,29 +130,23 @@ pub unsafe extern "C" fn wasmtime_instance_export_nth(
     item: *mut wasmtime_extern_t,
 ) -> bool {
     // SAFETY: a live context (the header's contract).
-    let mut ctx = unsafe { crate::store::context(context) };
+    let ctx = unsafe { crate::store::context(context) };
     let i = instance.instance(ctx.id());
-    let Some(export) = i.module(&ctx).exports().nth(index) else {
+    let Some((export_name, e)) = i.export_nth(&ctx, index) else {
         return false;
     };
-    let export_name = export.name().to_string();
-    let Some(e) = i.get_export(&mut ctx, &export_name) else {
-        return false;
-    };
-    // The name lives in the store until the next call that replaces it.
-    let stored = &mut ctx.data_mut().export_name;
-    *stored = export_name;
+    // The name is the module's, which the store keeps as long as the
+    // instance: valid at least until the next call on the store.
     // SAFETY: writable out pointers (the header's contract).
     unsafe {
-        crate::ffi::write_out(name, stored.as_ptr(), "export name out pointer");
-        crate::ffi::write_out(name_len, stored.len(), "export name length out pointer");
+        crate::ffi::write_out(name, export_name.as_ptr(), "export name out pointer");
         crate::ffi::write_out(
-            item,
-            wasmtime_extern_t::from_extern(e),
-            "wasmtime_extern_t out pointer",
+            name_len,
+            export_name.len(),
+            "export name length out pointer",
         );
+        crate::r#extern::write_found(Some(e), item)
     }
-    true
 }
 
 #[unsafe(no_mangle)]

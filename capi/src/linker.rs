@@ -2,7 +2,7 @@
 //! instance-pres.
 
 use crate::engine::wasm_engine_t;
-use crate::error::{handle, new_error, to_c, wasmtime_error_t};
+use crate::error::{to_c, wasmtime_error_t, write_result};
 use crate::r#extern::{wasmtime_extern_t, wasmtime_func_t};
 use crate::ffi::Finalized;
 use crate::func::{
@@ -14,7 +14,10 @@ use crate::store::{StoreData, wasmtime_context_t};
 use crate::trap::wasm_trap_t;
 use crate::types::wasm_functype_t;
 use anyhow::{Result, anyhow};
-use kiln_runtime::{ExternType, Func, FuncType, Global, Linker, Memory, Table, Val, ValType};
+use kiln_runtime::vm::ValRaw;
+use kiln_runtime::{
+    Caller, ExternType, Func, FuncType, Global, Linker, Memory, Table, Val, ValType,
+};
 use std::ffi::c_void;
 
 /// A linker: definitions by `(module, name)`, bound to one engine.
@@ -87,6 +90,32 @@ pub unsafe extern "C" fn wasmtime_linker_define(
     to_c(result)
 }
 
+/// Defines `module::name` (strings of the given lengths) as host
+/// function `closure` of type `ty`.
+///
+/// # Safety
+///
+/// The strings are valid (the header's contract), and `closure` writes
+/// results of the result types (`Linker::func_new_unchecked`).
+#[allow(clippy::too_many_arguments, reason = "the C entry points' arguments")]
+unsafe fn define_host_func(
+    linker: &mut wasmtime_linker_t,
+    module: *const u8,
+    module_len: usize,
+    name: *const u8,
+    name_len: usize,
+    ty: FuncType,
+    closure: impl Fn(Caller<'_, StoreData>, &mut [ValRaw]) -> Result<()> + Send + Sync + 'static,
+) -> Option<Box<wasmtime_error_t>> {
+    // SAFETY: the caller's contract.
+    let result = unsafe { names(module, module_len, name, name_len) }.and_then(|(m, n)| {
+        // SAFETY: the caller's contract.
+        unsafe { linker.linker.func_new_unchecked(m, n, ty, closure) }?;
+        Ok(())
+    });
+    to_c(result)
+}
+
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmtime_linker_define_func(
     linker: &mut wasmtime_linker_t,
@@ -99,16 +128,11 @@ pub unsafe extern "C" fn wasmtime_linker_define_func(
     data: *mut c_void,
     finalizer: Option<extern "C" fn(*mut c_void)>,
 ) -> Option<Box<wasmtime_error_t>> {
-    let env = Finalized::new(data, finalizer);
-    // SAFETY: strings of the given lengths (the header's contract).
-    let result = unsafe { names(module, module_len, name, name_len) }.and_then(|(m, n)| {
-        let ty = ty.ty();
-        let closure = c_host_fn(ty.clone(), callback, env);
-        // SAFETY: the closure checks each result before writing it.
-        unsafe { linker.linker.func_new_unchecked(m, n, ty, closure) }?;
-        Ok(())
-    });
-    to_c(result)
+    let ty = ty.ty();
+    let closure = c_host_fn(ty.clone(), callback, Finalized::new(data, finalizer));
+    // SAFETY: the header's contract for the strings; the closure checks
+    // each result before writing it.
+    unsafe { define_host_func(linker, module, module_len, name, name_len, ty, closure) }
 }
 
 #[unsafe(no_mangle)]
@@ -123,16 +147,10 @@ pub unsafe extern "C" fn wasmtime_linker_define_func_unchecked(
     data: *mut c_void,
     finalizer: Option<extern "C" fn(*mut c_void)>,
 ) -> Option<Box<wasmtime_error_t>> {
-    let env = Finalized::new(data, finalizer);
-    // SAFETY: strings of the given lengths (the header's contract).
-    let result = unsafe { names(module, module_len, name, name_len) }.and_then(|(m, n)| {
-        let closure = c_host_fn_unchecked(callback, env);
-        // SAFETY: the header makes the callback responsible for its
-        // results' types.
-        unsafe { linker.linker.func_new_unchecked(m, n, ty.ty(), closure) }?;
-        Ok(())
-    });
-    to_c(result)
+    let closure = c_host_fn_unchecked(callback, Finalized::new(data, finalizer));
+    // SAFETY: the header's contract for the strings, and it makes the
+    // callback responsible for its results' types.
+    unsafe { define_host_func(linker, module, module_len, name, name_len, ty.ty(), closure) }
 }
 
 #[unsafe(no_mangle)]
@@ -203,20 +221,8 @@ pub unsafe extern "C" fn wasmtime_linker_get(
     let Ok((m, n)) = (unsafe { names(module, module_len, name, name_len) }) else {
         return false;
     };
-    match linker.linker.get(&mut ctx, m, n) {
-        Some(e) => {
-            // SAFETY: a writable out pointer (the header's contract).
-            unsafe {
-                crate::ffi::write_out(
-                    item,
-                    wasmtime_extern_t::from_extern(e),
-                    "wasmtime_extern_t out pointer",
-                )
-            };
-            true
-        }
-        None => false,
-    }
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { crate::r#extern::write_found(linker.linker.get(&mut ctx, m, n), item) }
 }
 
 #[unsafe(no_mangle)]
@@ -242,16 +248,14 @@ pub unsafe extern "C" fn wasmtime_linker_get_default(
         }
         Ok(Func::wrap(&mut ctx, || {}))
     });
-    handle(result, |f| {
-        // SAFETY: a writable out pointer (the header's contract).
-        unsafe {
-            crate::ffi::write_out(
-                func,
-                wasmtime_func_t::from_func(f),
-                "wasmtime_func_t out pointer",
-            )
-        }
-    })
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe {
+        write_result(
+            result.map(wasmtime_func_t::from_func),
+            func,
+            "wasmtime_func_t out pointer",
+        )
+    }
 }
 
 #[unsafe(no_mangle)]
@@ -260,11 +264,12 @@ pub unsafe extern "C" fn wasmtime_linker_instantiate_pre(
     module: &wasmtime_module_t,
     instance_pre: *mut *mut wasmtime_instance_pre_t,
 ) -> Option<Box<wasmtime_error_t>> {
-    handle(linker.linker.instantiate_pre(&module.module), |pre| {
-        let pre = Box::into_raw(Box::new(wasmtime_instance_pre_t { pre }));
-        // SAFETY: a writable out pointer (the header's contract).
-        unsafe { crate::ffi::write_out(instance_pre, pre, "wasmtime_instance_pre_t out pointer") }
-    })
+    let result = linker
+        .linker
+        .instantiate_pre(&module.module)
+        .map(|pre| Box::into_raw(Box::new(wasmtime_instance_pre_t { pre })));
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { write_result(result, instance_pre, "wasmtime_instance_pre_t out pointer") }
 }
 
 #[unsafe(no_mangle)]
@@ -342,8 +347,5 @@ pub unsafe extern "C" fn wasmtime_linker_define_unknown_imports_as_default_value
         }
         Ok(())
     };
-    match define() {
-        Ok(()) => None,
-        Err(e) => Some(new_error(e)),
-    }
+    to_c(define())
 }

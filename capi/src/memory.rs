@@ -1,7 +1,7 @@
 //! `wasmtime/memory.h`: linear memories of a store (the memory-type
 //! functions are in `types`).
 
-use crate::error::{handle, wasmtime_error_t};
+use crate::error::{wasmtime_error_t, write_result};
 use crate::r#extern::wasmtime_memory_t;
 use crate::store::wasmtime_context_t;
 use crate::types::wasm_memorytype_t;
@@ -18,16 +18,9 @@ pub unsafe extern "C" fn wasmtime_memory_new(
 ) -> Option<Box<wasmtime_error_t>> {
     // SAFETY: a live context (the header's contract).
     let mut ctx = unsafe { crate::store::context(context) };
-    handle(Memory::new(&mut ctx, ty.ty()), |m| {
-        // SAFETY: a writable out pointer (the header's contract).
-        unsafe {
-            crate::ffi::write_out(
-                ret,
-                wasmtime_memory_t::from_memory(m),
-                "wasmtime_memory_t out pointer",
-            )
-        }
-    })
+    let result = Memory::new(&mut ctx, ty.ty()).map(wasmtime_memory_t::from_memory);
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { write_result(result, ret, "wasmtime_memory_t out pointer") }
 }
 
 #[unsafe(no_mangle)]
@@ -80,10 +73,14 @@ pub unsafe extern "C" fn wasmtime_memory_grow(
     // SAFETY: a live context (the header's contract).
     let mut ctx = unsafe { crate::store::context(context) };
     let m = memory.memory(ctx.id());
-    handle(m.grow(&mut ctx, delta), |prev| {
-        // SAFETY: a writable out pointer (the header's contract).
-        unsafe { crate::ffi::write_out(prev_size, prev, "previous size out pointer") }
-    })
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe {
+        write_result(
+            m.grow(&mut ctx, delta),
+            prev_size,
+            "previous size out pointer",
+        )
+    }
 }
 
 #[unsafe(no_mangle)]

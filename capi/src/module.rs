@@ -1,7 +1,7 @@
 //! `wasmtime/module.h`: compiled modules.
 
 use crate::engine::wasm_engine_t;
-use crate::error::{handle, to_c, wasmtime_error_t};
+use crate::error::{to_c, wasmtime_error_t, write_result};
 use crate::types::{wasm_exporttype_t, wasm_importtype_t};
 use crate::vec::{wasm_exporttype_vec_t, wasm_importtype_vec_t};
 use kiln_runtime::Module;
@@ -22,11 +22,10 @@ pub unsafe extern "C" fn wasmtime_module_new(
 ) -> Option<Box<wasmtime_error_t>> {
     // SAFETY: `wasm_len` bytes at `wasm` (the header's contract).
     let bytes = unsafe { crate::ffi::slice(wasm, wasm_len) };
-    handle(Module::from_binary(&engine.engine, bytes), |module| {
-        let module = Box::into_raw(Box::new(wasmtime_module_t { module }));
-        // SAFETY: a writable out pointer (the header's contract).
-        unsafe { crate::ffi::write_out(ret, module, "wasmtime_module_t out pointer") }
-    })
+    let result = Module::from_binary(&engine.engine, bytes)
+        .map(|module| Box::into_raw(Box::new(wasmtime_module_t { module })));
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { write_result(result, ret, "wasmtime_module_t out pointer") }
 }
 
 #[unsafe(no_mangle)]

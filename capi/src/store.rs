@@ -9,7 +9,7 @@
 //! other is expected.
 
 use crate::engine::wasm_engine_t;
-use crate::error::{handle, to_c, wasmtime_error_t};
+use crate::error::{to_c, wasmtime_error_t, write_result};
 use crate::ffi::Finalized;
 use kiln_runtime::{Store, StoreContextMut, StoreInner, StoreLimits, UpdateDeadline};
 use std::cell::UnsafeCell;
@@ -21,9 +21,6 @@ pub struct StoreData {
     /// The embedder's data (`wasmtime_store_new`'s `data`), finalized when
     /// the store is deleted.
     pub(crate) user: Finalized,
-    /// Backing for the name `wasmtime_instance_export_nth` returns, valid
-    /// until the next call on the store.
-    pub(crate) export_name: String,
     /// Reusable argument/result buffers of host calls (`wasmtime_val_t`).
     pub(crate) hostcall_vals: Vec<crate::val::wasmtime_val_t>,
 }
@@ -32,7 +29,6 @@ impl StoreData {
     fn new(data: *mut c_void, finalizer: Option<extern "C" fn(*mut c_void)>) -> StoreData {
         StoreData {
             user: Finalized::new(data, finalizer),
-            export_name: String::new(),
             hostcall_vals: Vec::new(),
         }
     }
@@ -208,10 +204,8 @@ pub unsafe extern "C" fn wasmtime_context_get_fuel(
 ) -> Option<Box<wasmtime_error_t>> {
     // SAFETY: a live context (the header's contract).
     let ctx = unsafe { self::context(context) };
-    handle(ctx.get_fuel(), |f| {
-        // SAFETY: a writable `uint64_t` (the header's contract).
-        unsafe { crate::ffi::write_out(fuel, f, "fuel out pointer") }
-    })
+    // SAFETY: a writable `uint64_t` (the header's contract).
+    unsafe { write_result(ctx.get_fuel(), fuel, "fuel out pointer") }
 }
 
 #[unsafe(no_mangle)]

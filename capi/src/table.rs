@@ -1,6 +1,6 @@
 //! `wasmtime/table.h`: tables of a store.
 
-use crate::error::{handle, new_error, wasmtime_error_t};
+use crate::error::{new_error, wasmtime_error_t, write_result};
 use crate::r#extern::wasmtime_table_t;
 use crate::store::wasmtime_context_t;
 use crate::types::wasm_tabletype_t;
@@ -19,16 +19,14 @@ pub unsafe extern "C" fn wasmtime_table_new(
     let result = init
         .to_val(ctx.id())
         .and_then(|init| Table::new(&mut ctx, ty.ty(), init));
-    handle(result, |t| {
-        // SAFETY: a writable out pointer (the header's contract).
-        unsafe {
-            crate::ffi::write_out(
-                ret,
-                wasmtime_table_t::from_table(t),
-                "wasmtime_table_t out pointer",
-            )
-        }
-    })
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe {
+        write_result(
+            result.map(wasmtime_table_t::from_table),
+            ret,
+            "wasmtime_table_t out pointer",
+        )
+    }
 }
 
 #[unsafe(no_mangle)]
@@ -106,8 +104,6 @@ pub unsafe extern "C" fn wasmtime_table_grow(
     let result = init
         .to_val(ctx.id())
         .and_then(|init| t.grow(&mut ctx, delta, init));
-    handle(result, |prev| {
-        // SAFETY: a writable out pointer (the header's contract).
-        unsafe { crate::ffi::write_out(prev_size, prev, "previous size out pointer") }
-    })
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { write_result(result, prev_size, "previous size out pointer") }
 }

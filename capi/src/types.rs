@@ -498,11 +498,9 @@ pub unsafe extern "C" fn wasmtime_memorytype_new(
         let to_u32 = |pages: u64| u32::try_from(pages).unwrap_or(u32::MAX);
         Ok(MemoryType::new(to_u32(min), max.map(to_u32)))
     };
-    crate::error::handle(check(), |ty| {
-        let t = Box::into_raw(wasm_memorytype_t::new(ty));
-        // SAFETY: a writable out pointer (the header's contract).
-        unsafe { crate::ffi::write_out(ret, t, "wasm_memorytype_t out pointer") }
-    })
+    let result = check().map(|ty| Box::into_raw(wasm_memorytype_t::new(ty)));
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { crate::error::write_result(result, ret, "wasm_memorytype_t out pointer") }
 }
 
 #[unsafe(no_mangle)]

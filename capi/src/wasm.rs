@@ -704,7 +704,7 @@ fn host_func(
 ) -> Box<wasm_func_t> {
     let weak = Arc::downgrade(store);
     let closure_ty = ty.clone();
-    let closure = move |caller: Caller<'_, StoreData>, slots: &mut [ValRaw]| -> Result<()> {
+    let closure = move |mut caller: Caller<'_, StoreData>, slots: &mut [ValRaw]| -> Result<()> {
         let store = weak
             .upgrade()
             .ok_or_else(|| anyhow!("the function's store was deleted"))?;
@@ -725,22 +725,14 @@ fn host_func(
                 .map(|t| val_from_rt(Val::default_for(*t).unwrap_or(Val::I32(0)), &store))
                 .collect(),
         );
-        let trap = call(&args, &mut outs);
-        let mut caller = caller;
-        let outcome = match trap {
+        let outcome = match call(&args, &mut outs) {
             // The trap's own error (which may carry a trap code) is what
             // the wasm's caller receives.
             Some(trap) => Err(trap.error),
-            None => (|| {
-                for (i, (v, t)) in outs.as_slice().iter().zip(results).enumerate() {
-                    let v = val_to_rt(v, &store)?;
-                    if v.ty() != *t {
-                        bail!("host function result {i} has type {}, expected {t}", v.ty());
-                    }
-                    slots[i] = v.to_raw_in(&mut caller)?;
-                }
-                Ok(())
-            })(),
+            None => {
+                let vals = outs.as_slice().iter().map(|v| val_to_rt(v, &store));
+                crate::func::write_results(&mut caller, vals, results, slots)
+            }
         };
         drop_val_vec(args);
         drop_val_vec(outs);
@@ -1055,7 +1047,7 @@ pub extern "C" fn wasm_extern_kind(e: &wasm_extern_t) -> u8 {
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_extern_type(e: &wasm_extern_t) -> Box<wasm_externtype_t> {
     let ctx = e.store.context();
-    wasm_externtype_t::new(crate::r#extern::declared_type(&ctx, e.which))
+    wasm_externtype_t::new(e.which.declared_ty(&ctx))
 }
 
 // Modules.

@@ -1,6 +1,6 @@
 //! `wasmtime/wat.h`: the text format to binary.
 
-use crate::error::{handle, wasmtime_error_t};
+use crate::error::{wasmtime_error_t, write_result};
 use crate::vec::wasm_byte_vec_t;
 
 #[unsafe(no_mangle)]
@@ -12,7 +12,7 @@ pub unsafe extern "C" fn wasmtime_wat2wasm(
     // SAFETY: `wat_len` bytes at `wat` (the header's contract).
     let text = unsafe { crate::ffi::str(wat, wat_len, "the text") };
     let result = text.and_then(|t| Ok(wat::parse_str(t)?));
-    handle(result, |bytes| {
-        crate::ffi::init(ret, wasm_byte_vec_t::from_vec(bytes))
-    })
+    let result = result.map(wasm_byte_vec_t::from_vec);
+    // SAFETY: `ret` is a reference, valid for writes.
+    unsafe { write_result(result, ret, "wasm_byte_vec_t out pointer") }
 }

@@ -62,6 +62,18 @@ impl Extern {
         self.ty_opaque(&store.as_context().0.opaque)
     }
 
+    /// The type the item was created or declared with: as [`Extern::ty`],
+    /// but memories and tables report their initial minimum, not their
+    /// current size (what Wasmtime's API reports).
+    pub fn declared_ty(&self, store: impl AsContext) -> ExternType {
+        let store = &store.as_context().0.opaque;
+        match self {
+            Extern::Memory(m) => ExternType::Memory(m.get(store).declared_ty()),
+            Extern::Table(t) => ExternType::Table(t.data(store).declared_ty()),
+            other => other.ty_opaque(store),
+        }
+    }
+
     pub(crate) fn ty_opaque(&self, store: &StoreOpaque) -> ExternType {
         match self {
             Extern::Func(f) => ExternType::Func(f.ty_opaque(store)),
@@ -263,11 +275,7 @@ impl Memory {
     /// The type exceeds the engine's limits, or address space is exhausted.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let store = &mut store.as_context_mut().0.opaque;
-        anyhow::ensure!(
-            store.memories.len() < store.limits.memories,
-            "resource limit exceeded: memory count too high at {}",
-            store.limits.memories
-        );
+        store.check_new_items(1, 0)?;
         store.check_memory_size(ty.minimum().saturating_mul(WASM_PAGE))?;
         let memory = LinearMemory::new(ty, store.engine.config(), None, None)?;
         store.memories.push(memory);
@@ -365,11 +373,7 @@ impl Table {
                 init.ty()
             );
         }
-        anyhow::ensure!(
-            store.tables.len() < store.limits.tables,
-            "resource limit exceeded: table count too high at {}",
-            store.limits.tables
-        );
+        store.check_new_items(0, 1)?;
         store.check_table_size(ty.minimum())?;
         let init = init.to_raw(store)?.get_u64() as usize;
         store.tables.push(TableData::new(ty, Some(init), None)?);

@@ -177,6 +177,18 @@ impl Instance {
         Some(self.extern_of(store, export.index))
     }
 
+    /// The export at `index` (in the module's export order), with its
+    /// name.
+    pub fn export_nth<'a, T: 'a>(
+        &self,
+        store: impl Into<crate::StoreContext<'a, T>>,
+        index: usize,
+    ) -> Option<(&'a str, Extern)> {
+        let store = &store.into().0.opaque;
+        let export = self.data(store).module.info().exports.get(index)?;
+        Some((export.name.as_str(), self.extern_of(store, export.index)))
+    }
+
     fn extern_of(&self, store: &StoreOpaque, index: EntityIndex) -> Extern {
         let data = self.data(store);
         let info = data.module.info();

@@ -294,22 +294,36 @@ impl StoreOpaque {
             "resource limit exceeded: instance count too high at {}",
             l.instances
         );
+        self.check_new_items(new_memories, new_tables)?;
+        // Size limits are rare: skip the walk over the module's memories
+        // and tables when none is set (instantiation is the hot path).
+        if l.memory_size.is_some() {
+            for ty in &info.memories[info.num_imported_memories as usize..] {
+                self.check_memory_size(ty.minimum().saturating_mul(crate::vm::memory::WASM_PAGE))?;
+            }
+        }
+        if l.table_elements.is_some() {
+            for ty in &info.tables[info.num_imported_tables as usize..] {
+                self.check_table_size(ty.minimum())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails if `memories` more memories or `tables` more tables would pass
+    /// the store's counts.
+    pub(crate) fn check_new_items(&self, memories: usize, tables: usize) -> anyhow::Result<()> {
+        let l = &self.limits;
         anyhow::ensure!(
-            self.memories.len() + new_memories <= l.memories,
+            self.memories.len() + memories <= l.memories,
             "resource limit exceeded: memory count too high at {}",
             l.memories
         );
         anyhow::ensure!(
-            self.tables.len() + new_tables <= l.tables,
+            self.tables.len() + tables <= l.tables,
             "resource limit exceeded: table count too high at {}",
             l.tables
         );
-        for ty in &info.memories[info.num_imported_memories as usize..] {
-            self.check_memory_size(ty.minimum().saturating_mul(crate::vm::memory::WASM_PAGE))?;
-        }
-        for ty in &info.tables[info.num_imported_tables as usize..] {
-            self.check_table_size(ty.minimum())?;
-        }
         Ok(())
     }
 
