@@ -75,6 +75,22 @@ pub fn run_wast(filename: &str, text: &str) -> Result<WastReport> {
 ///
 /// The script does not lex or parse as a `.wast` file.
 pub fn run_wast_with_engine(engine: &Engine, filename: &str, text: &str) -> Result<WastReport> {
+    run_wast_with(engine, filename, text, false)
+}
+
+/// Like [`run_wast_with_engine`]; with `round_trip`, every module that
+/// compiles is serialized and deserialized, and the script runs against
+/// the deserialized copy.
+///
+/// # Errors
+///
+/// The script does not lex or parse as a `.wast` file.
+pub fn run_wast_with(
+    engine: &Engine,
+    filename: &str,
+    text: &str,
+    round_trip: bool,
+) -> Result<WastReport> {
     let mut lexer = Lexer::new(text);
     // The test suite spells some names with bidirectional-override and
     // other "confusing" characters on purpose.
@@ -88,6 +104,7 @@ pub fn run_wast_with_engine(engine: &Engine, filename: &str, text: &str) -> Resu
     let script = parser::parse::<Wast>(&buf).map_err(with_path)?;
 
     let mut runner = Runner::new(engine);
+    runner.round_trip = round_trip;
     let mut report = WastReport {
         filename: filename.to_string(),
         ..WastReport::default()
@@ -143,6 +160,8 @@ struct Runner {
     definitions: HashMap<String, Module>,
     /// The most recently instantiated module.
     current: Option<Instance>,
+    /// Run every module through serialization (see [`run_wast_with`]).
+    round_trip: bool,
 }
 
 impl Runner {
@@ -156,7 +175,20 @@ impl Runner {
             instances: HashMap::new(),
             definitions: HashMap::new(),
             current: None,
+            round_trip: false,
         }
+    }
+
+    /// Compiles `binary`, through a serialization round trip if asked.
+    fn compile(&self, binary: &[u8]) -> Result<Module> {
+        let module = Module::from_binary(&self.engine, binary)?;
+        if !self.round_trip {
+            return Ok(module);
+        }
+        let bytes = module.serialize()?;
+        drop(module);
+        // SAFETY: the bytes were just made by `serialize` on this engine.
+        unsafe { Module::deserialize(&self.engine, &bytes) }.context("deserializing")
     }
 
     fn directive(&mut self, directive: WastDirective<'_>) -> Result<()> {
@@ -234,7 +266,7 @@ impl Runner {
                 let linked = module
                     .encode()
                     .map_err(anyhow::Error::from)
-                    .and_then(|binary| Module::from_binary(&self.engine, &binary))
+                    .and_then(|binary| self.compile(&binary))
                     .and_then(|compiled| self.instantiate(&compiled));
                 match linked {
                     Ok(_) => bail!("expected unlinkable module (`{message}`), but it linked"),
@@ -259,7 +291,7 @@ impl Runner {
         let Ok(binary) = module.encode() else {
             return Ok(());
         };
-        match Module::from_binary(&self.engine, &binary) {
+        match self.compile(&binary) {
             Ok(_) => bail!("expected {what} module (`{message}`), but it compiled"),
             Err(_) => Ok(()),
         }
@@ -292,7 +324,7 @@ impl Runner {
         let binary = module
             .encode()
             .map_err(|e| anyhow!("{}", one_line(&e.to_string())))?;
-        Module::from_binary(&self.engine, &binary)
+        self.compile(&binary)
     }
 
     fn compile_wat(&self, module: &mut Wat<'_>) -> Result<Module> {
@@ -302,7 +334,7 @@ impl Runner {
         let binary = module
             .encode()
             .map_err(|e| anyhow!("{}", one_line(&e.to_string())))?;
-        Module::from_binary(&self.engine, &binary)
+        self.compile(&binary)
     }
 
     /// Resolves `module`'s imports against the registered modules and

@@ -44,6 +44,45 @@ pub struct CodeImage {
     addr_map: Vec<(u32, u32)>,
 }
 
+/// The tables of a [`CodeImage`], offsets relative to its start.
+pub(crate) struct CodeTables {
+    pub funcs: Vec<Range<u32>>,
+    pub array_trampolines: Vec<u32>,
+    pub host_trampolines: Vec<u32>,
+    pub traps: Vec<(u32, TrapCode)>,
+    pub addr_map: Vec<(u32, u32)>,
+}
+
+impl CodeTables {
+    /// Checks the invariants lookups rely on: every offset inside an image
+    /// of `len` bytes, function ranges sorted and disjoint, trap and
+    /// address tables sorted.
+    fn check(&self, len: usize) -> Result<()> {
+        let len = u32::try_from(len).context("code image larger than 4 GiB")?;
+        let mut end = 0;
+        for r in &self.funcs {
+            anyhow::ensure!(
+                end <= r.start && r.start <= r.end && r.end <= len,
+                "function code range {r:?} out of order or past the image"
+            );
+            end = r.end;
+        }
+        for &t in self.array_trampolines.iter().chain(&self.host_trampolines) {
+            anyhow::ensure!(t < len, "trampoline offset {t} past the image");
+        }
+        anyhow::ensure!(
+            self.traps.is_sorted_by(|a, b| a.0 <= b.0) && self.traps.iter().all(|t| t.0 < len),
+            "trap table not sorted or past the image"
+        );
+        anyhow::ensure!(
+            self.addr_map.is_sorted_by(|a, b| a.0 <= b.0)
+                && self.addr_map.iter().all(|t| t.0 <= len),
+            "address map not sorted or past the image"
+        );
+        Ok(())
+    }
+}
+
 // SAFETY: the image is immutable once built (read and executed only), and
 // `region::Allocation` is just an owned mapping.
 unsafe impl Send for CodeImage {}
@@ -68,48 +107,88 @@ impl CodeImage {
             starts.push(at);
             at += code.bytes.len() as u32;
         }
-        let len = (at as usize).max(1);
-        let mut mem =
-            region::alloc(len, region::Protection::READ_WRITE).context("allocating code memory")?;
-        let image = mem.as_mut_ptr::<u8>();
+        let mut image = vec![0u8; at as usize];
         let mut traps = Vec::new();
         let mut addr_map = Vec::new();
         for (code, &start) in all.iter().zip(&starts) {
-            // SAFETY: `start + len` lies within the allocation of `len` bytes
-            // computed from these very sizes, and the regions are disjoint.
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    code.bytes.as_ptr(),
-                    image.add(start as usize),
-                    code.bytes.len(),
-                );
-            }
+            let start_usize = start as usize;
+            image[start_usize..start_usize + code.bytes.len()].copy_from_slice(&code.bytes);
             for r in &code.relocs {
-                let at = start + r.offset;
                 let target = starts[r.target as usize];
-                // SAFETY: `at` is a relocation site inside this function's
-                // bytes, within the allocation.
-                unsafe { apply_reloc(image, at, r.kind, target, r.addend)? };
+                apply_reloc(&mut image, start + r.offset, r.kind, target, r.addend)?;
             }
             traps.extend(code.traps.iter().map(|(off, t)| (start + off, *t)));
             addr_map.extend(code.addr_map.iter().map(|(off, w)| (start + off, *w)));
         }
+        let range_of = |i: usize| starts[i]..starts[i] + all[i].bytes.len() as u32;
+        CodeImage::from_parts(
+            &image,
+            CodeTables {
+                funcs: (0..nfuncs).map(range_of).collect(),
+                array_trampolines: (nfuncs..nfuncs + narray).map(|i| starts[i]).collect(),
+                host_trampolines: (nfuncs + narray..all.len()).map(|i| starts[i]).collect(),
+                traps,
+                addr_map,
+            },
+        )
+    }
+
+    /// Maps a laid-out image (relocations applied, so position-independent)
+    /// executable, with its tables.
+    ///
+    /// # Errors
+    ///
+    /// The tables point outside the image or are not sorted, or the
+    /// memory cannot be mapped.
+    pub(crate) fn from_parts(bytes: &[u8], tables: CodeTables) -> Result<CodeImage> {
+        tables.check(bytes.len())?;
+        let len = bytes.len().max(1);
+        let mut mem =
+            region::alloc(len, region::Protection::READ_WRITE).context("allocating code memory")?;
+        let image = mem.as_mut_ptr::<u8>();
+        // SAFETY: the allocation holds at least `bytes.len()` bytes and is
+        // fresh, so it does not overlap `bytes`.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), image, bytes.len()) };
         // SAFETY: the allocation is ours and fully written; from here on it
         // is only read and executed.
         unsafe {
             region::protect(image, len, region::Protection::READ_EXECUTE)
                 .context("making code executable")?;
         }
-        let range_of = |i: usize| starts[i]..starts[i] + all[i].bytes.len() as u32;
+        let CodeTables {
+            funcs,
+            array_trampolines,
+            host_trampolines,
+            traps,
+            addr_map,
+        } = tables;
         Ok(CodeImage {
             mem,
-            len,
-            funcs: (0..nfuncs).map(range_of).collect(),
-            array_trampolines: (nfuncs..nfuncs + narray).map(|i| starts[i]).collect(),
-            host_trampolines: (nfuncs + narray..all.len()).map(|i| starts[i]).collect(),
+            len: bytes.len(),
+            funcs,
+            array_trampolines,
+            host_trampolines,
             traps,
             addr_map,
         })
+    }
+
+    /// The machine code, as laid out in memory.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: the mapping is readable and `len` bytes long, and never
+        // written after construction.
+        unsafe { std::slice::from_raw_parts(self.base(), self.len) }
+    }
+
+    /// The tables describing the image (for serialization).
+    pub(crate) fn tables(&self) -> CodeTables {
+        CodeTables {
+            funcs: self.funcs.clone(),
+            array_trampolines: self.array_trampolines.clone(),
+            host_trampolines: self.host_trampolines.clone(),
+            traps: self.traps.clone(),
+            addr_map: self.addr_map.clone(),
+        }
     }
 
     /// The address range of the whole image.
@@ -175,13 +254,9 @@ impl CodeImage {
     }
 }
 
-/// Patches one relocation.
-///
-/// # Safety
-///
-/// `image + at` must be a relocation site of kind `kind` inside writable memory.
-unsafe fn apply_reloc(
-    image: *mut u8,
+/// Patches one relocation in `image`.
+fn apply_reloc(
+    image: &mut [u8],
     at: u32,
     kind: cranelift_codegen::binemit::Reloc,
     target: u32,
@@ -189,23 +264,20 @@ unsafe fn apply_reloc(
 ) -> Result<()> {
     use cranelift_codegen::binemit::Reloc as R;
     let delta = i64::from(target) + addend - i64::from(at);
-    // SAFETY: the caller guarantees the site is in writable memory.
-    let site = unsafe { image.add(at as usize) };
+    let site: &mut [u8; 4] = image
+        .get_mut(at as usize..at as usize + 4)
+        .and_then(|s| s.try_into().ok())
+        .context("relocation past the code")?;
     match kind {
         R::X86CallPCRel4 | R::X86PCRel4 => {
             let v = i32::try_from(delta).context("call out of range")?;
-            // SAFETY: a 4-byte field at the site; unaligned write.
-            unsafe { site.cast::<i32>().write_unaligned(v) };
+            *site = v.to_le_bytes();
         }
         R::Arm64Call => {
             anyhow::ensure!(delta % 4 == 0 && (-(1 << 27)..1 << 27).contains(&delta));
-            // SAFETY: a 4-byte instruction at the site.
-            unsafe {
-                let insn = site.cast::<u32>().read_unaligned();
-                let imm26 = ((delta >> 2) as u32) & 0x03ff_ffff;
-                site.cast::<u32>()
-                    .write_unaligned((insn & 0xfc00_0000) | imm26);
-            }
+            let insn = u32::from_le_bytes(*site);
+            let imm26 = ((delta >> 2) as u32) & 0x03ff_ffff;
+            *site = ((insn & 0xfc00_0000) | imm26).to_le_bytes();
         }
         other => anyhow::bail!("unsupported relocation {other:?}"),
     }

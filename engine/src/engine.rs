@@ -27,6 +27,11 @@ struct EngineInner {
     /// Wasm-to-host trampolines for host functions used as `funcref`s,
     /// by type id, compiled on first use.
     host_trampolines: Mutex<HashMap<u32, Arc<CodeImage>>>,
+    /// Every setting that changes the code compiled for a module, as
+    /// `(name, value)`, and a SHA-256 over them: precompiled modules
+    /// carry both and load only into an engine with the same.
+    settings: Vec<(String, String)>,
+    settings_hash: [u8; 32],
     /// State the runtime keeps per engine (its instance allocator).
     runtime_state: std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
@@ -77,16 +82,42 @@ impl Engine {
         let isa = isa_builder
             .finish(settings::Flags::new(flags))
             .map_err(|e| anyhow!("host ISA: {e}"))?;
+        let settings = compilation_settings(config, &*isa);
+        let settings_hash = {
+            use sha2::Digest as _;
+            let mut h = sha2::Sha256::new();
+            for (name, value) in &settings {
+                h.update(name.as_bytes());
+                h.update(b"=");
+                h.update(value.as_bytes());
+                h.update(b"\n");
+            }
+            h.finalize().into()
+        };
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 isa,
+                settings,
+                settings_hash,
                 epoch: AtomicU64::new(0),
                 types: Mutex::new(HashMap::new()),
                 host_trampolines: Mutex::new(HashMap::new()),
                 runtime_state: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// The settings that change compiled code, as `(name, value)` pairs:
+    /// Cranelift's shared and ISA flags and Kiln's own code-shaping
+    /// options. Precompiled modules load only where these are equal.
+    pub fn compilation_settings(&self) -> &[(String, String)] {
+        &self.inner.settings
+    }
+
+    /// SHA-256 of [`Engine::compilation_settings`].
+    pub fn settings_hash(&self) -> &[u8; 32] {
+        &self.inner.settings_hash
     }
 
     /// The engine's configuration.
@@ -163,4 +194,36 @@ impl std::fmt::Debug for Engine {
             .field("triple", &self.isa().triple().to_string())
             .finish()
     }
+}
+
+/// Lists what code generation depends on (see
+/// [`Engine::compilation_settings`]). The verifier flag is left out: it
+/// checks code but never changes it.
+fn compilation_settings(
+    config: &Config,
+    isa: &dyn cranelift_codegen::isa::TargetIsa,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let flag = |v: &settings::Value| {
+        let text = v.to_string();
+        let value = text.split_once('=').map_or("", |(_, v)| v).to_string();
+        (format!("cranelift.{}", v.name), value)
+    };
+    out.extend(
+        isa.flags()
+            .iter()
+            .filter(|v| v.name != "enable_verifier")
+            .map(|v| flag(&v)),
+    );
+    out.extend(isa.isa_flags().iter().map(flag));
+    let features = config.wasm_features();
+    let kiln = [
+        ("memory_reservation", config.memory_reservation.to_string()),
+        ("memory_guard_size", config.memory_guard_size.to_string()),
+        ("consume_fuel", config.consume_fuel.to_string()),
+        ("epoch_interruption", config.epoch_interruption.to_string()),
+        ("wasm_features", format!("{:#x}", features.bits())),
+    ];
+    out.extend(kiln.into_iter().map(|(n, v)| (format!("kiln.{n}"), v)));
+    out
 }

