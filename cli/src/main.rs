@@ -5,7 +5,7 @@
 //! stderr), 134 when `kiln run` traps (the trap and its wasm backtrace on
 //! stderr), as `wasmtime run` does.
 
-use kiln_cli::run::{RunArgs, format_val, run};
+use kiln_cli::run::{CompileArgs, RunArgs, compile_file, format_val, run};
 use kiln_cli::wast::{one_line, run_wast};
 use kiln_runtime::Trap;
 use std::process::ExitCode;
@@ -19,6 +19,12 @@ Usage:
       units; --timeout DURATION (`2s`, `100ms`): interrupt the guest then;
       --repeat N: instantiate and call N times, each in a fresh store, from
       the instance-pre cache (compiled once), printing the last results.
+      FILE may be a precompiled module from `kiln compile` (recognized by
+      its header; it must come from a trusted `kiln compile`).
+  kiln compile [--fuel] [--timeout] FILE [-o OUTPUT]
+      Compile FILE to native code and write it to OUTPUT (default: FILE
+      with extension .cwasm) for `kiln run` to load without compiling.
+      --fuel / --timeout: compile for `kiln run --fuel` / `--timeout`.
   kiln wast FILE...
       Run WebAssembly script files and report passed and failed directives.
   kiln --help | --version";
@@ -43,6 +49,10 @@ fn main() -> ExitCode {
         }
         Some("run") => cmd_run(&args[1..]),
         Some("wast") => cmd_wast(&args[1..]),
+        Some("compile") => match CompileArgs::parse(&args[1..]).and_then(|a| compile_file(&a)) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => fail(&one_line(&format!("{e:#}"))),
+        },
         Some(other) => fail(&format!("unknown command `{other}` (try `kiln --help`)")),
     }
 }

@@ -164,8 +164,8 @@ impl Drop for EpochTimer {
     }
 }
 
-/// Reads a `.wat` or `.wasm` file as a binary module; text errors name
-/// the file.
+/// Reads a `.wat` or `.wasm` file as a binary module, or a precompiled
+/// (`kiln compile`) module as it is; text errors name the file.
 ///
 /// # Errors
 ///
@@ -173,7 +173,7 @@ impl Drop for EpochTimer {
 pub fn read_module(path: &Path) -> Result<Vec<u8>> {
     let bytes =
         std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
-    if bytes.starts_with(b"\0asm") {
+    if bytes.starts_with(b"\0asm") || kiln_runtime::is_serialized(&bytes) {
         return Ok(bytes);
     }
     Ok(wat::parse_bytes(&bytes)
@@ -184,10 +184,101 @@ pub fn read_module(path: &Path) -> Result<Vec<u8>> {
         .into_owned())
 }
 
-/// Compiles a binary read from `path`; errors name the file.
+/// Compiles a binary read from `path`, or loads it if it is precompiled;
+/// errors name the file.
 fn compile(engine: &Engine, path: &Path, binary: &[u8]) -> Result<Module> {
+    if kiln_runtime::is_serialized(binary) {
+        // SAFETY: running a precompiled file trusts it as `wasmtime run
+        // --allow-precompiled` does: it must come from `kiln compile`.
+        // Damaged or mismatched files are rejected by the format checks.
+        return unsafe { Module::deserialize(engine, binary) }
+            .with_context(|| format!("failed to load `{}`", path.display()));
+    }
     Module::from_binary(engine, binary)
         .with_context(|| format!("failed to compile `{}`", path.display()))
+}
+
+/// What `kiln compile` is asked to do.
+#[derive(Debug, PartialEq)]
+pub struct CompileArgs {
+    /// The module to compile (`.wat` or `.wasm`).
+    pub file: PathBuf,
+    /// Where to write the precompiled module.
+    pub output: PathBuf,
+    /// Compile with fuel metering (for `kiln run --fuel`).
+    pub fuel: bool,
+    /// Compile with epoch checks (for `kiln run --timeout`).
+    pub epoch: bool,
+}
+
+impl CompileArgs {
+    /// Parses `kiln compile`'s arguments: `[--fuel] [--timeout] FILE
+    /// [-o OUTPUT]` (default output: FILE with the extension `.cwasm`).
+    ///
+    /// # Errors
+    ///
+    /// An unknown option, a missing or extra FILE, or `-o` without a value.
+    pub fn parse(args: &[String]) -> Result<CompileArgs> {
+        let (mut file, mut output, mut fuel, mut epoch) = (None, None, false, false);
+        let mut i = 0;
+        while i < args.len() {
+            match args[i].as_str() {
+                "--fuel" => fuel = true,
+                "--timeout" => epoch = true,
+                "-o" | "--output" => {
+                    i += 1;
+                    let value = args.get(i).context("`-o` needs a file name")?;
+                    output = Some(PathBuf::from(value));
+                }
+                opt if opt.starts_with('-') && opt != "-" => {
+                    bail!("unknown option `{opt}` for `kiln compile`")
+                }
+                path => {
+                    if file.replace(PathBuf::from(path)).is_some() {
+                        bail!("`kiln compile` takes one FILE");
+                    }
+                }
+            }
+            i += 1;
+        }
+        let file: PathBuf = file.context("`kiln compile` needs a FILE")?;
+        let output = output.unwrap_or_else(|| file.with_extension("cwasm"));
+        Ok(CompileArgs {
+            file,
+            output,
+            fuel,
+            epoch,
+        })
+    }
+}
+
+/// The engine configuration `kiln run` uses with these options; `kiln
+/// compile` must compile with the same one for `kiln run` to load it.
+fn run_config(fuel: bool, epoch: bool) -> kiln_runtime::Config {
+    let mut config = kiln_runtime::Config::new();
+    config.consume_fuel(fuel);
+    config.epoch_interruption(epoch);
+    config
+}
+
+/// Runs `kiln compile`: compiles the module and writes its precompiled
+/// form; returns its size in bytes.
+///
+/// # Errors
+///
+/// The input cannot be read or compiled, or the output cannot be written.
+pub fn compile_file(args: &CompileArgs) -> Result<usize> {
+    let engine = Engine::new(&run_config(args.fuel, args.epoch))?;
+    let binary = read_module(&args.file)?;
+    anyhow::ensure!(
+        !kiln_runtime::is_serialized(&binary),
+        "`{}` is already precompiled",
+        args.file.display()
+    );
+    let bytes = compile(&engine, &args.file, &binary)?.serialize()?;
+    std::fs::write(&args.output, &bytes)
+        .with_context(|| format!("failed to write `{}`", args.output.display()))?;
+    Ok(bytes.len())
 }
 
 /// Runs `args`: instantiates the module and calls the requested export,
@@ -200,10 +291,7 @@ fn compile(engine: &Engine, path: &Path, binary: &[u8]) -> Result<Module> {
 /// Anything that goes wrong; a trap is an error that downcasts to
 /// [`kiln_runtime::Trap`].
 pub fn run(args: &RunArgs) -> Result<Vec<Val>> {
-    let mut config = kiln_runtime::Config::new();
-    config.consume_fuel(args.fuel.is_some());
-    config.epoch_interruption(args.timeout.is_some());
-    let engine = Engine::new(&config)?;
+    let engine = Engine::new(&run_config(args.fuel.is_some(), args.timeout.is_some()))?;
     let binary = read_module(&args.file)?;
     let cache = InstancePreCache::new(Linker::new(&engine), 1, usize::MAX);
     let mut results = Vec::new();

@@ -375,3 +375,67 @@ fn repeat_instantiates_fresh_each_time() {
     assert_one_error_line(&kiln(&["run", "--repeat", "0", file]), "invalid repeat");
     assert_one_error_line(&kiln(&["run", "--repeat", "x", file]), "invalid repeat");
 }
+
+#[test]
+fn compile_then_run_the_precompiled_module() {
+    let src = scratch("pre.wat", VALUES_WAT);
+    let out_path = src.with_extension("cwasm");
+    let _ = std::fs::remove_file(&out_path);
+    let out = kiln(&["compile", src.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+    let cwasm = out_path.to_str().unwrap();
+    let out = kiln(&["run", cwasm, "--invoke", "neg", "-7"]);
+    assert_eq!(stdout(&out), "7\n", "{}", stderr(&out));
+    let out = kiln(&["run", cwasm, "--invoke", "many", "1", "-2", "2.5", "-0"]);
+    assert_eq!(stdout(&out), "-0\n2.5\n-2\n1\n", "{}", stderr(&out));
+    // Traps keep their wasm offsets and wording.
+    let out = kiln(&["run", cwasm, "--invoke", "div", "1", "0"]);
+    assert_eq!(out.status.code(), Some(134));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("wasm trap: integer divide by zero\n"),
+        "{err}"
+    );
+    assert!(err.contains("0x"), "{err}");
+
+    // `-o` names the output; compiled with fuel, it runs with `--fuel`.
+    let fueled = src.with_file_name("pre-fuel.cwasm");
+    let out = kiln(&[
+        "compile",
+        "--fuel",
+        src.to_str().unwrap(),
+        "-o",
+        fueled.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = kiln(&[
+        "run",
+        "--fuel",
+        "1000",
+        fueled.to_str().unwrap(),
+        "--invoke",
+        "neg",
+        "1",
+    ]);
+    assert_eq!(stdout(&out), "-1\n", "{}", stderr(&out));
+    // ... and without, the settings mismatch is named.
+    let out = kiln(&["run", fueled.to_str().unwrap(), "--invoke", "neg", "1"]);
+    assert_one_error_line(&out, "kiln.consume_fuel");
+
+    // A damaged file is one error line, never a crash.
+    let bytes = std::fs::read(&out_path).unwrap();
+    let cut = scratch("cut.cwasm", &bytes[..bytes.len() / 2]);
+    let out = kiln(&["run", cut.to_str().unwrap(), "--invoke", "neg", "1"]);
+    assert_one_error_line(&out, "truncated");
+    let mut flipped = bytes.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 1;
+    let flipped = scratch("flipped.cwasm", flipped);
+    let out = kiln(&["run", flipped.to_str().unwrap(), "--invoke", "neg", "1"]);
+    assert_one_error_line(&out, "corrupted");
+    let out = kiln(&["compile", cwasm]);
+    assert_one_error_line(&out, "already precompiled");
+    let out = kiln(&["compile"]);
+    assert_one_error_line(&out, "needs a FILE");
+}
