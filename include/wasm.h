@@ -10,9 +10,7 @@
  * freed) with something the caller then owns. Vectors own their elements.
  *
  * Kiln differences, all documented at the function: no exception tags
- * (`wasm_tagtype_t` is absent), `wasm_module_serialize`/`_deserialize`
- * are not declared yet (module serialization comes later), a non-null
- * `externref` cannot be expressed as a `wasm_val_t` (use the
+ * (`wasm_tagtype_t` is absent), a non-null `externref` cannot be expressed as a `wasm_val_t` (use the
  * `wasmtime_*` API), and `wasm_frame_instance` returns NULL.
  */
 #ifndef WASM_H
@@ -492,6 +490,23 @@ WASM_API_EXTERN void wasm_module_imports(const wasm_module_t *,
 /// \brief The module's exports, into `out`.
 WASM_API_EXTERN void wasm_module_exports(const wasm_module_t *,
                                          own wasm_exporttype_vec_t *out);
+/**
+ * \brief Writes the module's compiled form to `out` (a vector the caller
+ * owns and deletes), for #wasm_module_deserialize on an engine with the
+ * same configuration, Kiln version and target.
+ */
+WASM_API_EXTERN void wasm_module_serialize(const wasm_module_t *,
+                                           own wasm_byte_vec_t *out);
+/**
+ * \brief Loads a module from #wasm_module_serialize's bytes without
+ * compiling; NULL if they are not a precompiled module, are truncated or
+ * corrupted, or come from another Kiln version, target or configuration
+ * (#wasmtime_module_deserialize gives the reason). The bytes must come
+ * from #wasm_module_serialize: they become machine code, so untrusted
+ * input is unsafe (as in Wasmtime).
+ */
+WASM_API_EXTERN own wasm_module_t *
+wasm_module_deserialize(wasm_store_t *, const wasm_byte_vec_t *);
 
 /* Functions. */
 

@@ -13,8 +13,9 @@
  *
  * The headers declare only what Kiln implements. Not present: WASI, the
  * component model, async, shared memories, exception tags, GC references
- * other than `externref`, profiling, the compile cache, and module
- * serialization.
+ * other than `externref`, and profiling. Kiln's own additions, prefixed
+ * `kiln_`, are in `kiln/cache.h` (the instance-pre cache) and
+ * `kiln/precompile.h`.
  */
 #ifndef WASMTIME_API_H
 #define WASMTIME_API_H

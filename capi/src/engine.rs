@@ -204,6 +204,122 @@ pub unsafe extern "C" fn wasmtime_config_cranelift_flag_set(
 }
 
 #[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_config_cache_config_load(
+    config: &mut wasm_config_t,
+    path: *const c_char,
+) -> Option<Box<wasmtime_error_t>> {
+    let dir = if path.is_null() {
+        default_cache_dir()
+    } else {
+        // SAFETY: a C string (the header's contract).
+        let path = unsafe { c_str(path, "cache configuration path") };
+        std::fs::read_to_string(&*path)
+            .map_err(anyhow::Error::from)
+            .and_then(|text| cache_dir_from_toml(&text))
+            .map_err(|e| e.context(format!("failed to load cache configuration `{path}`")))
+    };
+    match dir {
+        Ok(dir) => {
+            config.config.cache_dir(dir);
+            None
+        }
+        Err(e) => Some(crate::error::new_error(e)),
+    }
+}
+
+/// `$XDG_CACHE_HOME/kiln`, or `$HOME/.cache/kiln`.
+fn default_cache_dir() -> anyhow::Result<Option<std::path::PathBuf>> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))
+        .ok_or_else(|| {
+            anyhow::anyhow!("no cache directory: neither XDG_CACHE_HOME nor HOME is set")
+        })?;
+    Ok(Some(base.join("kiln")))
+}
+
+/// Reads the cache directory from a Wasmtime cache configuration file:
+/// a `[cache]` table with `directory = "..."` (and optionally `enabled`).
+/// Wasmtime's cleanup keys are accepted and ignored (Kiln's cache does not
+/// clean up on its own); anything else is an error naming the key.
+fn cache_dir_from_toml(text: &str) -> anyhow::Result<Option<std::path::PathBuf>> {
+    use anyhow::{bail, ensure};
+    const CLEANUP_KEYS: &[&str] = &[
+        "worker-event-queue-size",
+        "baseline-compression-level",
+        "optimized-compression-level",
+        "optimized-compression-usage-counter-threshold",
+        "cleanup-interval",
+        "optimizing-compression-task-timeout",
+        "allowed-clock-drift-for-files-from-future",
+        "file-count-soft-limit",
+        "files-total-size-soft-limit",
+        "file-count-limit-percent-if-deleting",
+        "files-total-size-limit-percent-if-deleting",
+    ];
+    let (mut in_cache, mut seen_cache) = (false, false);
+    let (mut enabled, mut directory) = (true, None);
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.split_once('#').map_or(raw, |(l, _)| l).trim();
+        if line.is_empty() {
+            continue;
+        }
+        let at = || format!("line {}", n + 1);
+        if let Some(table) = line.strip_prefix('[') {
+            let table = table.strip_suffix(']').map(str::trim);
+            in_cache = table == Some("cache");
+            seen_cache |= in_cache;
+            ensure!(
+                in_cache,
+                "{}: unknown table `{line}` (expected `[cache]`)",
+                at()
+            );
+            continue;
+        }
+        ensure!(
+            in_cache,
+            "{}: settings must be in the `[cache]` table",
+            at()
+        );
+        let Some((key, value)) = line.split_once('=') else {
+            bail!("{}: expected `key = value`", at());
+        };
+        let (key, value) = (key.trim(), value.trim());
+        match key {
+            "enabled" => {
+                enabled = match value {
+                    "true" => true,
+                    "false" => false,
+                    _ => bail!("{}: `enabled` must be true or false", at()),
+                }
+            }
+            "directory" => {
+                let Some(s) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) else {
+                    bail!("{}: `directory` must be a string", at());
+                };
+                ensure!(
+                    !s.contains('\\'),
+                    "{}: escapes in `directory` are not supported",
+                    at()
+                );
+                directory = Some(std::path::PathBuf::from(s));
+            }
+            k if CLEANUP_KEYS.contains(&k) => {}
+            k => bail!("{}: unknown cache setting `{k}`", at()),
+        }
+    }
+    ensure!(seen_cache, "no `[cache]` table");
+    if !enabled {
+        return Ok(None);
+    }
+    match directory {
+        Some(dir) => Ok(Some(dir)),
+        None => default_cache_dir(),
+    }
+}
+
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmtime_config_target_set(
     _config: &mut wasm_config_t,
     target: *const c_char,
@@ -265,4 +381,32 @@ pub extern "C" fn wasmtime_pooling_allocation_strategy_set(
     config
         .config
         .allocation_strategy(InstanceAllocationStrategy::pooling(pooling.config.clone()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cache_dir_from_toml;
+    use std::path::PathBuf;
+
+    #[test]
+    fn cache_configuration_files() {
+        let dir = cache_dir_from_toml("[cache]\ndirectory = \"/tmp/k\" # here\n").unwrap();
+        assert_eq!(dir, Some(PathBuf::from("/tmp/k")));
+        let off = cache_dir_from_toml("[cache]\nenabled = false\ndirectory = \"/x\"").unwrap();
+        assert_eq!(off, None);
+        let ignored = "[cache]\ncleanup-interval = \"30m\"\ndirectory = \"/y\"";
+        assert_eq!(
+            cache_dir_from_toml(ignored).unwrap(),
+            Some(PathBuf::from("/y"))
+        );
+        for bad in [
+            "",
+            "[other]\n",
+            "[cache]\nsize = 3",
+            "[cache]\ndirectory = 3",
+            "x = 1",
+        ] {
+            assert!(cache_dir_from_toml(bad).is_err(), "{bad:?}");
+        }
+    }
 }

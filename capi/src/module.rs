@@ -3,7 +3,7 @@
 use crate::engine::wasm_engine_t;
 use crate::error::{to_c, wasmtime_error_t, write_result};
 use crate::types::{wasm_exporttype_t, wasm_importtype_t};
-use crate::vec::{wasm_exporttype_vec_t, wasm_importtype_vec_t};
+use crate::vec::{wasm_byte_vec_t, wasm_exporttype_vec_t, wasm_importtype_vec_t};
 use kiln_runtime::Module;
 use std::ffi::c_void;
 
@@ -103,4 +103,74 @@ pub unsafe extern "C" fn wasmtime_module_image_range(
         crate::ffi::write_out(start, range.start as *mut c_void, "image start out pointer");
         crate::ffi::write_out(end, range.end as *mut c_void, "image end out pointer");
     }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_module_serialize(
+    module: &wasmtime_module_t,
+    ret: *mut wasm_byte_vec_t,
+) -> Option<Box<wasmtime_error_t>> {
+    let result = module.module.serialize().map(wasm_byte_vec_t::from_vec);
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { write_result(result, ret, "wasm_byte_vec_t out pointer") }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_module_deserialize(
+    engine: &wasm_engine_t,
+    bytes: *const u8,
+    bytes_len: usize,
+    ret: *mut *mut wasmtime_module_t,
+) -> Option<Box<wasmtime_error_t>> {
+    // SAFETY: `bytes_len` bytes at `bytes` (the header's contract).
+    let bytes = unsafe { crate::ffi::slice(bytes, bytes_len) };
+    // SAFETY: the header documents that the bytes must come from
+    // `wasmtime_module_serialize`; damaged bytes are rejected by the
+    // format's length, checksum and consistency checks.
+    let result = unsafe { Module::deserialize(&engine.engine, bytes) }
+        .map(|module| Box::into_raw(Box::new(wasmtime_module_t { module })));
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { write_result(result, ret, "wasmtime_module_t out pointer") }
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wasmtime_module_deserialize_file(
+    engine: &wasm_engine_t,
+    path: *const std::ffi::c_char,
+    ret: *mut *mut wasmtime_module_t,
+) -> Option<Box<wasmtime_error_t>> {
+    // SAFETY: a C string (the header's contract).
+    let path = unsafe { crate::ffi::c_str(path, "file path") };
+    // SAFETY: as for `wasmtime_module_deserialize`; the file must not
+    // change while it loads (the header's contract).
+    let result = unsafe { Module::deserialize_file(&engine.engine, &*path) }
+        .map(|module| Box::into_raw(Box::new(wasmtime_module_t { module })));
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { write_result(result, ret, "wasmtime_module_t out pointer") }
+}
+
+/// `kiln/precompile.h`: compiles without keeping the module.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_engine_precompile_module(
+    engine: &wasm_engine_t,
+    wasm: *const u8,
+    wasm_len: usize,
+    ret: *mut wasm_byte_vec_t,
+) -> Option<Box<wasmtime_error_t>> {
+    // SAFETY: `wasm_len` bytes at `wasm` (the header's contract).
+    let bytes = unsafe { crate::ffi::slice(wasm, wasm_len) };
+    let result = engine
+        .engine
+        .precompile_module(bytes)
+        .map(wasm_byte_vec_t::from_vec);
+    // SAFETY: a writable out pointer (the header's contract).
+    unsafe { write_result(result, ret, "wasm_byte_vec_t out pointer") }
+}
+
+/// `kiln/precompile.h`: true if the bytes start like a precompiled module.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kiln_is_precompiled(bytes: *const u8, bytes_len: usize) -> bool {
+    // SAFETY: `bytes_len` bytes at `bytes` (the header's contract).
+    let bytes = unsafe { crate::ffi::slice(bytes, bytes_len) };
+    kiln_runtime::is_serialized(bytes)
 }

@@ -1076,6 +1076,28 @@ pub extern "C" fn wasm_module_new(
 }
 
 #[unsafe(no_mangle)]
+pub extern "C" fn wasm_module_serialize(m: &wasm_module_t, out: &mut wasm_byte_vec_t) {
+    // Serialization cannot fail today; were it to, C sees an empty vector
+    // (this entry point has no error channel).
+    let bytes = m.module.serialize().unwrap_or_default();
+    crate::ffi::init(out, wasm_byte_vec_t::from_vec(bytes));
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasm_module_deserialize(
+    store: &wasm_store_t,
+    bytes: &wasm_byte_vec_t,
+) -> Option<Box<wasm_module_t>> {
+    let engine = engine_of(&store.store);
+    // SAFETY: the header documents that the bytes must come from
+    // `wasm_module_serialize`; damaged bytes are rejected by the format's
+    // checks (and give NULL).
+    unsafe { Module::deserialize(&engine, bytes.as_slice()) }
+        .ok()
+        .map(module_box)
+}
+
+#[unsafe(no_mangle)]
 pub extern "C" fn wasm_module_validate(store: &wasm_store_t, binary: &wasm_byte_vec_t) -> bool {
     let engine = engine_of(&store.store);
     Module::validate(&engine, binary.as_slice()).is_ok()

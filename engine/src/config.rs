@@ -22,6 +22,7 @@ pub struct Config {
     pub(crate) nan_canonicalization: bool,
     pub(crate) cranelift_flags: Vec<(String, String)>,
     pub(crate) memory_init_cow: bool,
+    pub(crate) cache_dir: Option<std::path::PathBuf>,
 }
 
 /// How hard Cranelift optimizes.
@@ -199,6 +200,7 @@ impl Default for Config {
             nan_canonicalization: false,
             cranelift_flags: Vec::new(),
             memory_init_cow: true,
+            cache_dir: None,
         }
     }
 }
@@ -248,6 +250,23 @@ impl Config {
     pub fn parallel_compilation(&mut self, enable: bool) -> &mut Config {
         self.parallel_compilation = enable;
         self
+    }
+
+    /// Keeps compiled modules on disk in `dir` (created if missing), keyed
+    /// by a hash of the module's bytes, the Kiln version, the target and
+    /// the compilation settings: `Module::new` on a module seen before, by
+    /// any engine configured the same way, loads it instead of compiling.
+    /// A damaged cache file is recompiled and replaced. `None` (the
+    /// default) turns the cache off. The directory must be writable only
+    /// by users trusted to supply machine code.
+    pub fn cache_dir(&mut self, dir: Option<impl Into<std::path::PathBuf>>) -> &mut Config {
+        self.cache_dir = dir.map(Into::into);
+        self
+    }
+
+    /// The on-disk compile cache directory, if enabled.
+    pub fn get_cache_dir(&self) -> Option<&std::path::Path> {
+        self.cache_dir.as_deref()
     }
 
     /// Whether compiled code counts fuel (one unit per instruction, roughly)

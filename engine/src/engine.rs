@@ -32,6 +32,9 @@ struct EngineInner {
     /// carry both and load only into an engine with the same.
     settings: Vec<(String, String)>,
     settings_hash: [u8; 32],
+    /// On-disk cache outcomes: loaded, compiled (and stored).
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
     /// State the runtime keeps per engine (its instance allocator).
     runtime_state: std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
@@ -100,6 +103,8 @@ impl Engine {
                 isa,
                 settings,
                 settings_hash,
+                cache_hits: AtomicU64::new(0),
+                cache_misses: AtomicU64::new(0),
                 epoch: AtomicU64::new(0),
                 types: Mutex::new(HashMap::new()),
                 host_trampolines: Mutex::new(HashMap::new()),
@@ -118,6 +123,25 @@ impl Engine {
     /// SHA-256 of [`Engine::compilation_settings`].
     pub fn settings_hash(&self) -> &[u8; 32] {
         &self.inner.settings_hash
+    }
+
+    /// On-disk compile cache counts ([`Config::cache_dir`]): modules
+    /// loaded from the cache, and modules compiled because they were not
+    /// in it (or their file was unusable).
+    pub fn cache_stats(&self) -> (u64, u64) {
+        (
+            self.inner.cache_hits.load(Ordering::Relaxed),
+            self.inner.cache_misses.load(Ordering::Relaxed),
+        )
+    }
+
+    pub(crate) fn count_cache(&self, hit: bool) {
+        let counter = if hit {
+            &self.inner.cache_hits
+        } else {
+            &self.inner.cache_misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The engine's configuration.

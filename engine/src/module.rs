@@ -91,6 +91,15 @@ impl Module {
     ///
     /// A malformed or invalid binary; the message gives the byte offset.
     pub fn from_binary(engine: &Engine, wasm: &[u8]) -> Result<Module> {
+        if let Some(dir) = engine.config().cache_dir.as_deref() {
+            return crate::serialize::cached(engine, dir, wasm, || {
+                Module::compile_binary(engine, wasm)
+            });
+        }
+        Module::compile_binary(engine, wasm)
+    }
+
+    fn compile_binary(engine: &Engine, wasm: &[u8]) -> Result<Module> {
         let (mut info, bodies) = ModuleInfo::parse(wasm, engine.config().wasm_features())
             .map_err(|e| unsupported_note(engine, e))?;
         let offsets = VMOffsets::new(&info);

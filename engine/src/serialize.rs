@@ -136,6 +136,53 @@ impl Engine {
     }
 }
 
+/// `Module::from_binary` through the on-disk cache in `dir`: loads the
+/// module compiled before under the same key, or compiles it with
+/// `compile` and stores it. Cache I/O failures never fail compilation.
+pub(crate) fn cached(
+    engine: &Engine,
+    dir: &Path,
+    wasm: &[u8],
+    compile: impl FnOnce() -> Result<Module>,
+) -> Result<Module> {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(KILN_VERSION.as_bytes());
+    h.update(FORMAT_VERSION.to_le_bytes());
+    h.update(engine.isa().triple().to_string().as_bytes());
+    h.update(engine.settings_hash());
+    h.update(wasm);
+    let key: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let path = dir.join(format!("{key}.cwasm"));
+    if path.exists() {
+        // SAFETY: the cache directory is trusted (see `Config::cache_dir`)
+        // and its files are only ever written whole, by rename.
+        if let Ok(module) = unsafe { Module::deserialize_file(engine, &path) } {
+            engine.count_cache(true);
+            return Ok(module);
+        }
+    }
+    engine.count_cache(false);
+    let module = compile()?;
+    if let Ok(bytes) = module.serialize() {
+        let _ = store_atomically(dir, &path, &bytes);
+    }
+    Ok(module)
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a
+/// reader never sees a partial file.
+fn store_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
 fn decode(engine: &Engine, bytes: &[u8]) -> Result<Module> {
     ensure!(
         is_serialized(bytes),
@@ -1055,6 +1102,43 @@ mod tests {
         assert!(!is_serialized(&wasm));
         let err = load(&engine, &wasm).unwrap_err().to_string();
         assert!(err.contains("magic"), "{err}");
+    }
+
+    #[test]
+    fn the_disk_cache_loads_what_it_compiled() {
+        let dir = std::env::temp_dir().join(format!("kiln-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let engine =
+            |fuel| Engine::new(Config::new().cache_dir(Some(&dir)).consume_fuel(fuel)).unwrap();
+        let a = engine(false);
+        let first = Module::new(&a, WAT).unwrap();
+        assert_eq!(a.cache_stats(), (0, 1));
+        // Another engine with the same settings loads it.
+        let b = engine(false);
+        let second = Module::new(&b, WAT).unwrap();
+        assert_eq!(b.cache_stats(), (1, 0));
+        assert_eq!(first.serialize().unwrap(), second.serialize().unwrap());
+        // Different settings are a different key.
+        let c = engine(true);
+        Module::new(&c, WAT).unwrap();
+        assert_eq!(c.cache_stats(), (0, 1));
+        // A damaged file is recompiled and replaced.
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let mut bytes = std::fs::read(&path).unwrap();
+            let last = bytes.len() - 1;
+            bytes[last] ^= 0xff;
+            std::fs::write(&path, bytes).unwrap();
+        }
+        let d = engine(false);
+        Module::new(&d, WAT).unwrap();
+        Module::new(&d, WAT).unwrap();
+        assert_eq!(d.cache_stats(), (1, 1));
+        // Invalid modules are errors, and nothing is stored for them.
+        let files = std::fs::read_dir(&dir).unwrap().count();
+        assert!(Module::new(&d, "(module (func (result i32)))").is_err());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), files);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

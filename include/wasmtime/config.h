@@ -208,6 +208,23 @@ WASM_API_EXTERN void wasmtime_config_memory_init_cow_set(wasm_config_t *,
                                                          bool);
 
 /**
+ * \brief Turns on the on-disk compile cache, configured by the file at
+ * `path` (Wasmtime's cache configuration format), or with the default
+ * settings if `path` is NULL.
+ *
+ * The file is TOML with a `[cache]` table: `directory = "..."` names the
+ * cache directory (default `$XDG_CACHE_HOME/kiln`, else
+ * `$HOME/.cache/kiln`) and `enabled = false` turns the cache off;
+ * Wasmtime's cleanup settings are accepted and ignored. Then
+ * `wasmtime_module_new` on a module compiled before, by an engine
+ * configured the same way, loads it from the cache instead of compiling.
+ * An error is returned if the file cannot be read or has an unknown
+ * setting.
+ */
+WASM_API_EXTERN wasmtime_error_t *
+wasmtime_config_cache_config_load(wasm_config_t *, const char *);
+
+/**
  * \brief Sets the target to compile for, as a target triple.
  *
  * Kiln compiles for the host only: the host's triple is accepted (NULL

@@ -1,11 +1,17 @@
 /**
  * \file wasmtime/module.h
  *
- * \brief Compiled modules.
+ * \brief Compiled modules, and precompiled ones: a module serialized
+ * with #wasmtime_module_serialize (or by `kiln compile`) loads with
+ * #wasmtime_module_deserialize or #wasmtime_module_deserialize_file in a
+ * fraction of the time compiling takes.
  *
- * Not yet declared: `wasmtime_module_serialize`, `_deserialize` and
- * `_deserialize_file` (precompiled modules come with Kiln's module
- * serialization).
+ * A precompiled module starts with a header naming the format, the Kiln
+ * version, the target and the compilation settings, and carries its length
+ * and a checksum: bytes from another version, another target or an engine
+ * configured differently (fuel, epochs, memory reservation, Cranelift
+ * flags, WebAssembly features) are an error that names the difference, and
+ * truncated or corrupted bytes are an error, never a crash.
  */
 #ifndef WASMTIME_MODULE_H
 #define WASMTIME_MODULE_H
@@ -68,6 +74,45 @@ WASM_API_EXTERN void wasmtime_module_exports(const wasmtime_module_t *module,
 WASM_API_EXTERN wasmtime_error_t *
 wasmtime_module_validate(wasm_engine_t *engine, const uint8_t *wasm,
                          size_t wasm_len);
+
+/**
+ * \brief Serializes the module's compiled code and metadata.
+ *
+ * \param module the module (not taken)
+ * \param ret filled with the bytes on success; the caller owns the vector
+ * and deletes it with #wasm_byte_vec_delete. Untouched on error.
+ *
+ * \return NULL on success, else an error the caller owns.
+ */
+WASM_API_EXTERN wasmtime_error_t *
+wasmtime_module_serialize(const wasmtime_module_t *module,
+                          wasm_byte_vec_t *ret);
+
+/**
+ * \brief Loads a module from #wasmtime_module_serialize's bytes (or
+ * `kiln compile`'s output) without compiling.
+ *
+ * Takes ownership of nothing; the returned error or module is the
+ * caller's. Errors: not a precompiled module, truncated or corrupted
+ * bytes, another Kiln version, another target, or different compilation
+ * settings (the message says which).
+ *
+ * Not safe for arbitrary input: the bytes become machine code. The
+ * checksum catches accidental damage, not crafted bytes; pass only what
+ * #wasmtime_module_serialize produced (Wasmtime's contract too).
+ */
+WASM_API_EXTERN wasmtime_error_t *
+wasmtime_module_deserialize(wasm_engine_t *engine, const uint8_t *bytes,
+                            size_t bytes_len, wasmtime_module_t **ret);
+
+/**
+ * \brief #wasmtime_module_deserialize from a file, which is
+ * memory-mapped rather than read (it must not change while it loads).
+ * Errors name the file.
+ */
+WASM_API_EXTERN wasmtime_error_t *
+wasmtime_module_deserialize_file(wasm_engine_t *engine, const char *path,
+                                 wasmtime_module_t **ret);
 
 /**
  * \brief Writes the address range of the module's compiled code to
