@@ -30,9 +30,37 @@ pub(crate) struct Reloc {
     pub addend: i64,
 }
 
+/// Where a [`CodeImage`]'s bytes live.
+enum CodeMemory {
+    /// Memory of our own, written then made executable.
+    Alloc(region::Allocation),
+    /// A private read-and-execute mapping of a precompiled module's file.
+    File { ptr: *mut u8, len: usize },
+}
+
+impl CodeMemory {
+    fn base(&self) -> *const u8 {
+        match self {
+            CodeMemory::Alloc(mem) => mem.as_ptr::<u8>(),
+            CodeMemory::File { ptr, .. } => *ptr,
+        }
+    }
+}
+
+impl Drop for CodeMemory {
+    fn drop(&mut self) {
+        if let CodeMemory::File { ptr, len } = *self {
+            // SAFETY: unmapping exactly the mapping made in
+            // `CodeImage::from_file`, once; no code runs from it any more
+            // (its module is gone).
+            unsafe { libc::munmap(ptr.cast(), len) };
+        }
+    }
+}
+
 /// Executable memory holding a module's code.
 pub struct CodeImage {
-    mem: region::Allocation,
+    mem: CodeMemory,
     len: usize,
     /// Code range of each defined function.
     funcs: Vec<Range<u32>>,
@@ -70,13 +98,21 @@ impl CodeTables {
         for &t in self.array_trampolines.iter().chain(&self.host_trampolines) {
             anyhow::ensure!(t < len, "trampoline offset {t} past the image");
         }
+        // Branch-free passes (these tables have thousands of entries).
+        fn sorted_below(offsets: impl Iterator<Item = u32>, limit: u32) -> bool {
+            let (mut prev, mut ok) = (0u32, true);
+            for o in offsets {
+                ok &= prev <= o && o < limit;
+                prev = o;
+            }
+            ok
+        }
         anyhow::ensure!(
-            self.traps.is_sorted_by(|a, b| a.0 <= b.0) && self.traps.iter().all(|t| t.0 < len),
+            sorted_below(self.traps.iter().map(|t| t.0), len),
             "trap table not sorted or past the image"
         );
         anyhow::ensure!(
-            self.addr_map.is_sorted_by(|a, b| a.0 <= b.0)
-                && self.addr_map.iter().all(|t| t.0 <= len),
+            sorted_below(self.addr_map.iter().map(|t| t.0), len.saturating_add(1)),
             "address map not sorted or past the image"
         );
         Ok(())
@@ -84,7 +120,7 @@ impl CodeTables {
 }
 
 // SAFETY: the image is immutable once built (read and executed only), and
-// `region::Allocation` is just an owned mapping.
+// its memory (an allocation or a file mapping) is just an owned mapping.
 unsafe impl Send for CodeImage {}
 // SAFETY: as above; shared access only reads.
 unsafe impl Sync for CodeImage {}
@@ -163,7 +199,64 @@ impl CodeImage {
             addr_map,
         } = tables;
         Ok(CodeImage {
-            mem,
+            mem: CodeMemory::Alloc(mem),
+            len: bytes.len(),
+            funcs,
+            array_trampolines,
+            host_trampolines,
+            traps,
+            addr_map,
+        })
+    }
+
+    /// Maps the code `bytes`, which are the contents of `file` at
+    /// `offset`, straight from the file (read and execute, private), if
+    /// `offset` is page-aligned; else copies them as
+    /// [`CodeImage::from_parts`] does.
+    ///
+    /// # Errors
+    ///
+    /// As for [`CodeImage::from_parts`].
+    pub(crate) fn from_file(
+        file: &std::fs::File,
+        offset: u64,
+        bytes: &[u8],
+        tables: CodeTables,
+    ) -> Result<CodeImage> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: `sysconf` has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64;
+        if bytes.is_empty() || page == 0 || !offset.is_multiple_of(page) {
+            return CodeImage::from_parts(bytes, tables);
+        }
+        tables.check(bytes.len())?;
+        // SAFETY: a new private mapping of `bytes.len()` bytes of a file we
+        // hold open, at an address of the kernel's choosing; checked below.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                bytes.len(),
+                libc::PROT_READ | libc::PROT_EXEC,
+                libc::MAP_PRIVATE,
+                file.as_raw_fd(),
+                offset as libc::off_t,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return CodeImage::from_parts(bytes, tables);
+        }
+        let CodeTables {
+            funcs,
+            array_trampolines,
+            host_trampolines,
+            traps,
+            addr_map,
+        } = tables;
+        Ok(CodeImage {
+            mem: CodeMemory::File {
+                ptr: ptr.cast(),
+                len: bytes.len(),
+            },
             len: bytes.len(),
             funcs,
             array_trampolines,
@@ -193,12 +286,12 @@ impl CodeImage {
 
     /// The address range of the whole image.
     pub fn range(&self) -> Range<usize> {
-        let base = self.mem.as_ptr::<u8>() as usize;
+        let base = self.mem.base() as usize;
         base..base + self.len
     }
 
     fn base(&self) -> *const u8 {
-        self.mem.as_ptr::<u8>()
+        self.mem.base()
     }
 
     /// Entry point of defined function `i` (wasm calling convention).

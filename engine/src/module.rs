@@ -21,11 +21,61 @@ struct ModuleInner {
     offsets: VMOffsets,
     code: CodeImage,
     /// The bytes of all data segments; `info.data[i].range` indexes here.
-    data: Box<[u8]>,
+    data: Arc<DataBytes>,
+    /// How `data` begins, if it begins with memory 0's image.
+    image: Option<ImageLayout>,
     /// Engine type id of each type-section type.
     type_ids: Box<[u32]>,
     /// State the runtime derives from the module once (its memory image).
     runtime_cache: std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+/// Where a module's data bytes live: in memory, or in the mapped file a
+/// precompiled module was loaded from (so the runtime can map its memory
+/// image straight from the file).
+pub enum DataBytes {
+    /// Owned bytes.
+    Owned(Box<[u8]>),
+    /// `range` of a read-only file mapping.
+    Mapped(Arc<crate::serialize::FileMap>, std::ops::Range<usize>),
+}
+
+impl DataBytes {
+    /// The file and the offset in it of the first data byte, if the bytes
+    /// are a file's.
+    pub fn file(&self) -> Option<(&std::fs::File, u64)> {
+        match self {
+            DataBytes::Owned(_) => None,
+            DataBytes::Mapped(map, range) => Some((map.file(), range.start as u64)),
+        }
+    }
+}
+
+impl std::ops::Deref for DataBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            DataBytes::Owned(bytes) => bytes,
+            DataBytes::Mapped(map, range) => &map.bytes()[range.clone()],
+        }
+    }
+}
+
+/// The first `len` data bytes of a module are memory 0's contents from
+/// byte `memory_offset` on (both multiples of [`ImageLayout::PAGE`]); every
+/// active data segment lies inside them, at its own offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageLayout {
+    /// Where the image starts in the memory.
+    pub memory_offset: usize,
+    /// Its length.
+    pub len: usize,
+}
+
+impl ImageLayout {
+    /// The alignment of image layouts (and of the data in files).
+    pub const PAGE: usize = 4096;
 }
 
 /// An import of a module, as seen by an embedder.
@@ -111,7 +161,8 @@ impl Module {
             data.extend_from_slice(&wasm[seg.range.clone()]);
             seg.range = start..data.len();
         }
-        Ok(Module::from_parts(engine, info, offsets, code, data.into()))
+        let data = Arc::new(DataBytes::Owned(data.into()));
+        Ok(Module::from_parts(engine, info, offsets, code, data, None))
     }
 
     /// Assembles a module from its compiled (or deserialized) parts.
@@ -120,7 +171,8 @@ impl Module {
         info: ModuleInfo,
         offsets: VMOffsets,
         code: CodeImage,
-        data: Box<[u8]>,
+        data: Arc<DataBytes>,
+        image: Option<ImageLayout>,
     ) -> Module {
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         Module {
@@ -130,6 +182,7 @@ impl Module {
                 offsets,
                 code,
                 data,
+                image,
                 type_ids,
                 runtime_cache: std::sync::OnceLock::new(),
             }),
@@ -137,8 +190,14 @@ impl Module {
     }
 
     /// The bytes of all data segments, as indexed by `info().data[i].range`.
-    pub(crate) fn data_bytes(&self) -> &[u8] {
+    pub fn data_bytes(&self) -> &Arc<DataBytes> {
         &self.inner.data
+    }
+
+    /// If the data bytes begin with the page-aligned image of memory 0
+    /// (as in modules loaded from a precompiled file), where it goes.
+    pub fn image_layout(&self) -> Option<ImageLayout> {
+        self.inner.image
     }
 
     /// Approximately how many bytes the compiled module keeps alive: its

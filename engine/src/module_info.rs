@@ -108,8 +108,65 @@ pub struct ElemSegment {
     pub mode: SegmentMode,
     /// The element type.
     pub ty: ValType,
-    /// The items, each a constant expression (`RefFunc`, `RefNull` or `GlobalGet`).
-    pub items: Vec<ConstExpr>,
+    /// The items.
+    pub items: ElemItems,
+}
+
+/// The items of an element segment: a plain list of functions (the common
+/// case, and the long one: compact to keep, serialize and load), or one
+/// constant expression per item (`RefFunc`, `RefNull` or `GlobalGet`).
+#[derive(Clone, Debug)]
+pub enum ElemItems {
+    /// `ref.func` of each function index.
+    Funcs(Box<[u32]>),
+    /// Any constant expressions.
+    Exprs(Box<[ConstExpr]>),
+}
+
+impl ElemItems {
+    /// Chooses the compact form when every item is a `ref.func`.
+    pub fn new(items: Vec<ConstExpr>) -> ElemItems {
+        let funcs: Option<Box<[u32]>> = items
+            .iter()
+            .map(|item| match item {
+                ConstExpr::RefFunc(f) => Some(*f),
+                _ => None,
+            })
+            .collect();
+        match funcs {
+            Some(funcs) => ElemItems::Funcs(funcs),
+            None => ElemItems::Exprs(items.into()),
+        }
+    }
+
+    /// How many items.
+    pub fn len(&self) -> usize {
+        match self {
+            ElemItems::Funcs(f) => f.len(),
+            ElemItems::Exprs(e) => e.len(),
+        }
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The items in `range` (which must be in bounds), as expressions.
+    pub fn range(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> Box<dyn ExactSizeIterator<Item = ConstExpr> + '_> {
+        match self {
+            ElemItems::Funcs(f) => Box::new(f[range].iter().map(|&f| ConstExpr::RefFunc(f))),
+            ElemItems::Exprs(e) => Box::new(e[range].iter().copied()),
+        }
+    }
+
+    /// Every item, as an expression.
+    pub fn iter(&self) -> Box<dyn ExactSizeIterator<Item = ConstExpr> + '_> {
+        self.range(0..self.len())
+    }
 }
 
 /// How a defined table gets its elements at instantiation.
@@ -177,7 +234,7 @@ pub struct ModuleInfo {
     /// Data segments.
     pub data: Vec<DataSegment>,
     /// Function names from the name section.
-    pub func_names: HashMap<u32, String>,
+    pub func_names: FuncNames,
     /// Functions referenced outside of calls (exports, elements, `ref.func`),
     /// which need a function reference in the VMContext.
     pub escaping_funcs: Vec<bool>,
@@ -188,6 +245,79 @@ pub struct ModuleInfo {
     pub tables_set_inline: Vec<bool>,
     /// Byte offset in the module of each defined function's body.
     pub func_body_offsets: Vec<u32>,
+}
+
+/// Function names, in one string: cheap to build, to serialize and to
+/// load however many functions are named.
+#[derive(Debug, Default, Clone)]
+pub struct FuncNames {
+    text: String,
+    /// (function index, start, end in `text`), sorted by function index
+    /// once [`FuncNames::finish`] ran; a later name for the same index
+    /// replaces an earlier one.
+    entries: Vec<(u32, u32, u32)>,
+}
+
+impl FuncNames {
+    /// Records `name` for function `index`.
+    pub(crate) fn insert(&mut self, index: u32, name: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(name);
+        self.entries.push((index, start, self.text.len() as u32));
+    }
+
+    /// Sorts by function index, keeping the last name given to each.
+    pub(crate) fn finish(&mut self) {
+        // Stable, so equal indices keep their order and the last is kept.
+        self.entries.sort_by_key(|e| e.0);
+        let mut out: Vec<(u32, u32, u32)> = Vec::with_capacity(self.entries.len());
+        for e in self.entries.drain(..) {
+            match out.last_mut() {
+                Some(last) if last.0 == e.0 => *last = e,
+                _ => out.push(e),
+            }
+        }
+        self.entries = out;
+    }
+
+    /// The name of function `index`, if it has one.
+    pub fn get(&self, index: u32) -> Option<&str> {
+        let i = self.entries.binary_search_by_key(&index, |e| e.0).ok()?;
+        let (_, start, end) = self.entries[i];
+        self.text.get(start as usize..end as usize)
+    }
+
+    /// The names as (function index, name) pairs, by index.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.entries
+            .iter()
+            .map(|&(i, s, e)| (i, &self.text[s as usize..e as usize]))
+    }
+
+    /// How many functions are named.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if no function is named.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The raw parts, for serialization: the text and the entries.
+    pub(crate) fn parts(&self) -> (&str, &[(u32, u32, u32)]) {
+        (&self.text, &self.entries)
+    }
+
+    /// Rebuilds names from [`FuncNames::parts`], checking every range lies
+    /// on character boundaries of `text` and indices are sorted.
+    pub(crate) fn from_parts(text: String, entries: Vec<(u32, u32, u32)>) -> Option<FuncNames> {
+        let ok = entries.windows(2).all(|w| w[0].0 < w[1].0)
+            && entries
+                .iter()
+                .all(|&(_, s, e)| s <= e && text.get(s as usize..e as usize).is_some());
+        ok.then_some(FuncNames { text, entries })
+    }
 }
 
 /// A function body waiting for validation and translation.
@@ -271,6 +401,7 @@ impl ModuleInfo {
             }
             info.section(payload, wasm)?;
         }
+        info.func_names.finish();
         info.escaping_funcs = vec![false; info.funcs.len()];
         // Imported functions always get a `funcref` slot: the host can
         // name them through the importing instance.
@@ -291,7 +422,7 @@ impl ModuleInfo {
             g.init.iter().for_each(&mut mark);
         }
         for seg in &info.elems {
-            seg.items.iter().for_each(&mut mark);
+            seg.items.iter().for_each(|e| mark(&e));
         }
         // `ref.func` in code may only name functions declared above (by
         // validation), so no body needs scanning.
@@ -332,7 +463,7 @@ impl ModuleInfo {
                 .items
                 .iter()
                 .map(|item| match item {
-                    ConstExpr::RefFunc(f) => Some(*f),
+                    ConstExpr::RefFunc(f) => Some(f),
                     ConstExpr::RefNull => Some(TableInit::NULL),
                     _ => None,
                 })
@@ -493,7 +624,11 @@ impl ModuleInfo {
                                 .collect::<Result<Vec<_>>>()?,
                         ),
                     };
-                    self.elems.push(ElemSegment { mode, ty, items });
+                    self.elems.push(ElemSegment {
+                        mode,
+                        ty,
+                        items: ElemItems::new(items),
+                    });
                 }
             }
             Payload::DataSection(reader) => {
@@ -534,8 +669,7 @@ impl ModuleInfo {
                 wasmparser::Name::Function(map) => {
                     for naming in map {
                         let naming = naming?;
-                        self.func_names
-                            .insert(naming.index, naming.name.to_string());
+                        self.func_names.insert(naming.index, naming.name);
                     }
                 }
                 _ => {}

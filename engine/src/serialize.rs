@@ -22,14 +22,18 @@
 //! `unsafe` (as in Wasmtime).
 
 use crate::code::{CodeImage, CodeTables};
+use crate::module::{DataBytes, ImageLayout};
 use crate::module_info::{
-    ConstExpr, DataSegment, ElemSegment, Export, Global, Import, ModuleInfo, SegmentMode, TableInit,
+    ConstExpr, DataSegment, ElemItems, ElemSegment, Export, Global, Import, ModuleInfo,
+    SegmentMode, TableInit,
 };
 use crate::types::{EntityIndex, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType};
 use crate::vm_layout::VMOffsets;
 use crate::{Engine, Module, TrapCode};
 use anyhow::{Context as _, Result, anyhow, bail, ensure};
+use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The first eight bytes of every serialized module.
 pub const MAGIC: &[u8; 8] = b"\0kilnmod";
@@ -70,11 +74,22 @@ impl Module {
             w.str(name);
             w.str(value);
         }
-        write_info(&mut w, self.info());
+        let (layout, blob, ranges) = data_blob(self);
+        write_info(&mut w, self.info(), &ranges);
         let code = self.code();
-        w.bytes(code.bytes());
         write_code_tables(&mut w, &code.tables());
-        w.bytes(self.data_bytes());
+        match layout {
+            Some(l) => {
+                w.u8(1);
+                w.u64(l.memory_offset as u64);
+                w.u64(l.len as u64);
+            }
+            None => w.u8(0),
+        }
+        // Code and data each start on a page of the file, so that loading
+        // from a file maps them instead of copying.
+        w.aligned_bytes(code.bytes());
+        w.aligned_bytes(&blob);
         let mut bytes = w.0;
         let total = bytes.len() as u64;
         bytes[16..24].copy_from_slice(&total.to_le_bytes());
@@ -100,7 +115,7 @@ impl Module {
     /// it are loaded as machine code and run as such. The same contract as
     /// Wasmtime's `Module::deserialize`.
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
-        decode(engine, bytes.as_ref())
+        decode(engine, bytes.as_ref(), None)
     }
 
     /// [`Module::deserialize`] from a file, which is memory-mapped rather
@@ -119,7 +134,8 @@ impl Module {
         let path = path.as_ref();
         let map =
             FileMap::open(path).with_context(|| format!("failed to read {}", path.display()))?;
-        decode(engine, map.bytes())
+        let map = Arc::new(map);
+        decode(engine, map.bytes(), Some(&map))
             .with_context(|| format!("failed to load precompiled module {}", path.display()))
     }
 }
@@ -183,7 +199,9 @@ fn store_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()
     })
 }
 
-fn decode(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+/// Decodes `bytes`; if they are `file`'s mapping, the module's data stays
+/// in it rather than being copied.
+fn decode(engine: &Engine, bytes: &[u8], file: Option<&Arc<FileMap>>) -> Result<Module> {
     ensure!(
         is_serialized(bytes),
         "not a precompiled Kiln module (bad magic number)"
@@ -240,14 +258,31 @@ fn decode(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         );
     }
     let mut info = read_info(&mut r)?;
-    let code_bytes = r.bytes()?;
     let tables = read_code_tables(&mut r)?;
-    let data: Box<[u8]> = r.bytes()?.into();
+    let layout = if r.bool()? {
+        let memory_offset = usize::try_from(r.u64()?).context("bad image offset")?;
+        let len = usize::try_from(r.u64()?).context("bad image length")?;
+        Some(ImageLayout { memory_offset, len })
+    } else {
+        None
+    };
+    let code_bytes = r.aligned_bytes()?;
+    let blob = r.aligned_bytes()?;
     ensure!(
         r.pos == bytes.len(),
         "precompiled module has trailing bytes"
     );
-    check_info(&info, &tables, data.len())?;
+    check_info(&info, &tables, blob.len())?;
+    if let Some(layout) = layout {
+        check_layout(&info, layout, blob.len())?;
+    }
+    let data = match file {
+        Some(map) => {
+            let start = blob.as_ptr() as usize - bytes.as_ptr() as usize;
+            DataBytes::Mapped(map.clone(), start..start + blob.len())
+        }
+        None => DataBytes::Owned(blob.into()),
+    };
     info.export_map = info
         .exports
         .iter()
@@ -255,8 +290,124 @@ fn decode(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         .map(|(i, e)| (e.name.clone(), i))
         .collect();
     let offsets = VMOffsets::new(&info);
-    let code = CodeImage::from_parts(code_bytes, tables)?;
-    Ok(Module::from_parts(engine, info, offsets, code, data))
+    let code = match file {
+        Some(map) => {
+            let start = code_bytes.as_ptr() as usize - bytes.as_ptr() as usize;
+            CodeImage::from_file(map.file(), start as u64, code_bytes, tables)?
+        }
+        None => CodeImage::from_parts(code_bytes, tables)?,
+    };
+    Ok(Module::from_parts(
+        engine,
+        info,
+        offsets,
+        code,
+        Arc::new(data),
+        layout,
+    ))
+}
+
+/// The data bytes to serialize, with each segment's range in them: memory
+/// 0's page-aligned image first when the active segments allow one (all
+/// in memory 0 at constant offsets within its minimum size, none
+/// overlapping), then the other segments.
+fn data_blob(module: &Module) -> (Option<ImageLayout>, Vec<u8>, Vec<Range<usize>>) {
+    let info = module.info();
+    let layout = image_layout(info);
+    let mut blob = Vec::new();
+    let mut ranges = vec![0..0; info.data.len()];
+    if let Some(l) = layout {
+        blob.resize(l.len, 0);
+        for (i, seg) in info.data.iter().enumerate() {
+            if let SegmentMode::Active {
+                offset: ConstExpr::I32(at),
+                ..
+            } = seg.mode
+            {
+                let start = at as u32 as usize - l.memory_offset;
+                let bytes = module.data_segment(i);
+                blob[start..start + bytes.len()].copy_from_slice(bytes);
+                ranges[i] = start..start + bytes.len();
+            }
+        }
+    }
+    for (i, seg) in info.data.iter().enumerate() {
+        if layout.is_none() || !matches!(seg.mode, SegmentMode::Active { .. }) {
+            let start = blob.len();
+            blob.extend_from_slice(module.data_segment(i));
+            ranges[i] = start..blob.len();
+        }
+    }
+    (layout, blob, ranges)
+}
+
+/// Active segment extents `(start, end)` in memory 0, if every active
+/// segment has a constant offset into memory 0 and fits in its minimum.
+fn active_extents(info: &ModuleInfo) -> Option<Vec<(usize, usize)>> {
+    if info.num_imported_memories != 0 || info.memories.is_empty() {
+        return None;
+    }
+    let min_len = info.memories[0].minimum.saturating_mul(65536);
+    let mut extents = Vec::new();
+    for seg in &info.data {
+        if let SegmentMode::Active { index, offset } = seg.mode {
+            let ConstExpr::I32(at) = offset else {
+                return None;
+            };
+            let start = u64::from(at as u32);
+            let end = start + seg.range.len() as u64;
+            if index != 0 || end > min_len {
+                return None;
+            }
+            extents.push((start as usize, end as usize));
+        }
+    }
+    Some(extents)
+}
+
+/// The image layout [`data_blob`] uses for `info`, if any.
+fn image_layout(info: &ModuleInfo) -> Option<ImageLayout> {
+    let mut extents = active_extents(info)?;
+    extents.retain(|(s, e)| s < e);
+    extents.sort_unstable();
+    if extents.windows(2).any(|w| w[0].1 > w[1].0) {
+        return None;
+    }
+    let start = extents.first()?.0;
+    let end = extents.iter().map(|e| e.1).max()?;
+    let page = ImageLayout::PAGE;
+    let memory_offset = start / page * page;
+    Some(ImageLayout {
+        memory_offset,
+        len: end.div_ceil(page) * page - memory_offset,
+    })
+}
+
+/// Checks a loaded image layout against the segments it must hold.
+fn check_layout(info: &ModuleInfo, layout: ImageLayout, data_len: usize) -> Result<()> {
+    let bad = || anyhow!("precompiled module is inconsistent: memory image layout");
+    let page = ImageLayout::PAGE;
+    if !layout.memory_offset.is_multiple_of(page)
+        || !layout.len.is_multiple_of(page)
+        || layout.len > data_len
+    {
+        return Err(bad());
+    }
+    let extents = active_extents(info).ok_or_else(bad)?;
+    let mut k = 0;
+    for seg in &info.data {
+        if matches!(seg.mode, SegmentMode::Active { .. }) {
+            let (start, end) = extents[k];
+            k += 1;
+            let fits = start >= layout.memory_offset
+                && end <= layout.memory_offset + layout.len
+                && seg.range.start == start - layout.memory_offset;
+            if start < end && !fits {
+                return Err(bad());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Names the first setting that differs between a module's and an engine's.
@@ -312,6 +463,15 @@ impl Writer {
     fn str(&mut self, s: &str) {
         self.bytes(s.as_bytes());
     }
+    /// Bytes that start at a multiple of [`ImageLayout::PAGE`] in the
+    /// output: a padding length, padding, the length, the bytes.
+    fn aligned_bytes(&mut self, b: &[u8]) {
+        let at = self.0.len() + 16;
+        let pad = (ImageLayout::PAGE - at % ImageLayout::PAGE) % ImageLayout::PAGE;
+        self.u64(pad as u64);
+        self.0.resize(self.0.len() + pad, 0);
+        self.bytes(b);
+    }
     fn opt_u64(&mut self, v: Option<u64>) {
         match v {
             Some(v) => {
@@ -366,6 +526,15 @@ impl<'a> Reader<'a> {
     fn bytes(&mut self) -> Result<&'a [u8]> {
         let n = usize::try_from(self.u64()?).context("length too large")?;
         self.take(n)
+    }
+    fn aligned_bytes(&mut self) -> Result<&'a [u8]> {
+        let pad = usize::try_from(self.u64()?).context("bad padding")?;
+        ensure!(
+            pad < ImageLayout::PAGE,
+            "precompiled module has bad padding"
+        );
+        self.take(pad)?;
+        self.bytes()
     }
     fn str(&mut self) -> Result<&'a str> {
         std::str::from_utf8(self.bytes()?).context("precompiled module has a malformed string")
@@ -528,7 +697,12 @@ fn write_bools(w: &mut Writer, v: &[bool]) {
 
 fn read_bools(r: &mut Reader<'_>) -> Result<Vec<bool>> {
     let n = r.len(1)?;
-    (0..n).map(|_| r.bool()).collect()
+    let raw = r.take(n)?;
+    ensure!(
+        raw.iter().all(|&b| b <= 1),
+        "precompiled module has a bad boolean"
+    );
+    Ok(raw.iter().map(|&b| b == 1).collect())
 }
 
 fn write_u32s(w: &mut Writer, v: &[u32]) {
@@ -547,7 +721,7 @@ fn read_u32s(r: &mut Reader<'_>) -> Result<Vec<u32>> {
         .collect())
 }
 
-fn write_info(w: &mut Writer, info: &ModuleInfo) {
+fn write_info(w: &mut Writer, info: &ModuleInfo, data_ranges: &[Range<usize>]) {
     match &info.name {
         Some(name) => {
             w.u8(1);
@@ -606,23 +780,33 @@ fn write_info(w: &mut Writer, info: &ModuleInfo) {
     for e in &info.elems {
         write_mode(w, &e.mode);
         w.u8(val_type_code(e.ty));
-        w.len(e.items.len());
-        for item in &e.items {
-            write_const(w, item);
+        match &e.items {
+            ElemItems::Funcs(funcs) => {
+                w.u8(0);
+                write_u32s(w, funcs);
+            }
+            ElemItems::Exprs(items) => {
+                w.u8(1);
+                w.len(items.len());
+                for item in items {
+                    write_const(w, item);
+                }
+            }
         }
     }
     w.len(info.data.len());
-    for d in &info.data {
+    for (d, range) in info.data.iter().zip(data_ranges) {
         write_mode(w, &d.mode);
-        w.u64(d.range.start as u64);
-        w.u64(d.range.end as u64);
+        w.u64(range.start as u64);
+        w.u64(range.end as u64);
     }
-    let mut names: Vec<(&u32, &String)> = info.func_names.iter().collect();
-    names.sort();
-    w.len(names.len());
-    for (i, name) in names {
-        w.u32(*i);
-        w.str(name);
+    let (text, entries) = info.func_names.parts();
+    w.str(text);
+    w.len(entries.len());
+    for &(i, s, e) in entries {
+        w.u32(i);
+        w.u32(s);
+        w.u32(e);
     }
     write_bools(w, &info.escaping_funcs);
     w.len(info.table_inits.len());
@@ -713,8 +897,12 @@ fn read_info(r: &mut Reader<'_>) -> Result<ModuleInfo> {
     for _ in 0..r.len(6)? {
         let mode = read_mode(r)?;
         let ty = read_val_type(r)?;
-        let n = r.len(1)?;
-        let items = (0..n).map(|_| read_const(r)).collect::<Result<Vec<_>>>()?;
+        let items = if r.bool()? {
+            let n = r.len(1)?;
+            ElemItems::Exprs((0..n).map(|_| read_const(r)).collect::<Result<_>>()?)
+        } else {
+            ElemItems::Funcs(read_u32s(r)?.into())
+        };
         info.elems.push(ElemSegment { mode, ty, items });
     }
     for _ in 0..r.len(17)? {
@@ -727,10 +915,18 @@ fn read_info(r: &mut Reader<'_>) -> Result<ModuleInfo> {
             range: start..end,
         });
     }
-    for _ in 0..r.len(12)? {
-        let i = r.u32()?;
-        info.func_names.insert(i, r.str()?.to_string());
-    }
+    let text = r.str()?.to_string();
+    let n = r.len(12)?;
+    let raw = r.take(n * 12)?;
+    let entries = raw
+        .chunks_exact(12)
+        .map(|c| {
+            let word = |k: usize| u32::from_le_bytes(c[k..k + 4].try_into().expect("4 bytes"));
+            (word(0), word(4), word(8))
+        })
+        .collect();
+    info.func_names = crate::module_info::FuncNames::from_parts(text, entries)
+        .ok_or_else(|| anyhow!("precompiled module has malformed function names"))?;
     info.escaping_funcs = read_bools(r)?;
     for _ in 0..r.len(1)? {
         info.table_inits.push(if r.bool()? {
@@ -870,7 +1066,11 @@ fn check_info(info: &ModuleInfo, code: &CodeTables, data_len: usize) -> Result<(
         {
             return Err(bad("element segment"));
         }
-        if !e.items.iter().all(const_ok) {
+        let items_ok = match &e.items {
+            ElemItems::Funcs(funcs) => all_below(funcs.iter().copied(), u64::from(nfuncs)),
+            ElemItems::Exprs(items) => items.iter().all(const_ok),
+        };
+        if !items_ok {
             return Err(bad("element segment item"));
         }
     }
@@ -884,7 +1084,7 @@ fn check_info(info: &ModuleInfo, code: &CodeTables, data_len: usize) -> Result<(
             return Err(bad("data segment range"));
         }
     }
-    if info.func_names.keys().any(|&f| f >= nfuncs) {
+    if info.func_names.iter().any(|(f, _)| f >= nfuncs) {
         return Err(bad("function name"));
     }
     let defined_funcs = info.num_defined_funcs() as usize;
@@ -897,8 +1097,13 @@ fn check_info(info: &ModuleInfo, code: &CodeTables, data_len: usize) -> Result<(
         return Err(bad("table sizes"));
     }
     for init in &info.table_inits {
+        // NULL (u32::MAX) wraps to 0 here; every other entry must name a
+        // function.
         if let TableInit::Lazy(image) = init
-            && image.iter().any(|&f| f != TableInit::NULL && f >= nfuncs)
+            && !all_below(
+                image.iter().map(|&f| f.wrapping_add(1)),
+                u64::from(nfuncs) + 1,
+            )
         {
             return Err(bad("lazy table image"));
         }
@@ -912,11 +1117,24 @@ fn check_info(info: &ModuleInfo, code: &CodeTables, data_len: usize) -> Result<(
     Ok(())
 }
 
-/// A read-only private mapping of a whole file.
-struct FileMap {
+/// True if every item is below `limit`: a branch-free pass the compiler
+/// vectorizes (element lists and table images have thousands of entries).
+fn all_below(items: impl Iterator<Item = u32>, limit: u64) -> bool {
+    items.fold(0u64, |max, x| max.max(u64::from(x) + 1)) <= limit
+}
+
+/// A read-only private mapping of a whole file, with the file kept open
+/// (a module's memory image may be mapped from it).
+pub struct FileMap {
+    file: std::fs::File,
     ptr: *mut libc::c_void,
     len: usize,
 }
+
+// SAFETY: the mapping is read-only and owned; sharing it only reads.
+unsafe impl Send for FileMap {}
+// SAFETY: as above.
+unsafe impl Sync for FileMap {}
 
 impl FileMap {
     fn open(path: &Path) -> Result<FileMap> {
@@ -925,6 +1143,7 @@ impl FileMap {
         let len = usize::try_from(file.metadata()?.len()).context("file too large")?;
         if len == 0 {
             return Ok(FileMap {
+                file,
                 ptr: std::ptr::null_mut(),
                 len: 0,
             });
@@ -936,7 +1155,9 @@ impl FileMap {
                 std::ptr::null_mut(),
                 len,
                 libc::PROT_READ,
-                libc::MAP_PRIVATE,
+                // Every byte is read at once (the checksum): map them all
+                // now rather than fault them in a few pages at a time.
+                libc::MAP_PRIVATE | libc::MAP_POPULATE,
                 file.as_raw_fd(),
                 0,
             )
@@ -944,10 +1165,16 @@ impl FileMap {
         if ptr == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error().into());
         }
-        Ok(FileMap { ptr, len })
+        Ok(FileMap { file, ptr, len })
     }
 
-    fn bytes(&self) -> &[u8] {
+    /// The mapped file.
+    pub fn file(&self) -> &std::fs::File {
+        &self.file
+    }
+
+    /// The file's bytes.
+    pub fn bytes(&self) -> &[u8] {
         if self.len == 0 {
             return &[];
         }

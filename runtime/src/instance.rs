@@ -478,7 +478,7 @@ fn instantiate(
         };
         let at = eval_const(&data.vmctx, module, offset)?.get_u32() as usize;
         let table = &mut store_tables[data.tables[table_index as usize] as usize];
-        let values = seg.items.iter().map(|item| data.elem_item(*item));
+        let values = seg.items.iter().map(|item| data.elem_item(item));
         if !table.write(at, values) {
             return Err(Trap::new(TrapCode::TableOutOfBounds).into());
         }

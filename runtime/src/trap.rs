@@ -91,7 +91,7 @@ impl Trap {
             frames.push(FrameInfo {
                 module_name: info.name.clone(),
                 func_index,
-                func_name: info.func_names.get(&func_index).cloned(),
+                func_name: info.func_names.get(func_index).map(str::to_string),
                 module_offset: offset.map(|o| o as usize),
                 func_offset: offset.and_then(|o| {
                     let start = *info.func_body_offsets.get(defined as usize)?;

@@ -44,8 +44,7 @@ fn pooling(f: impl FnOnce(&mut PoolingAllocationConfig)) -> Engine {
     Engine::new(&config).unwrap()
 }
 
-fn instantiate(engine: &Engine, wat: &str, store: &mut Store<()>) -> Result<Instance> {
-    let module = Module::new(engine, wat)?;
+fn instantiate_module(engine: &Engine, module: &Module, store: &mut Store<()>) -> Result<Instance> {
     let mut linker = Linker::new(engine);
     let at = Global::new(
         &mut *store,
@@ -53,15 +52,20 @@ fn instantiate(engine: &Engine, wat: &str, store: &mut Store<()>) -> Result<Inst
         Val::I32(100),
     )?;
     linker.define(&*store, "env", "at", at)?;
-    linker.instantiate(store, &module)
+    linker.instantiate(store, module)
 }
 
 /// Writes over the data and grows the memory, then checks that a fresh
 /// instance sees the original contents and size.
 fn check_reset(engine: &Engine, wat: &str) {
+    check_reset_with(engine, || Module::new(engine, wat).unwrap());
+}
+
+/// [`check_reset`] with modules from `load`.
+fn check_reset_with(engine: &Engine, load: impl Fn() -> Module) {
     for round in 0..6 {
         let mut store = Store::new(engine, ());
-        let instance = instantiate(engine, wat, &mut store).unwrap();
+        let instance = instantiate_module(engine, &load(), &mut store).unwrap();
         let peek = typed::<i32, i32>(&mut store, instance, "peek");
         let poke = typed::<(i32, i32), ()>(&mut store, instance, "poke");
         let grow = typed::<i32, i32>(&mut store, instance, "grow");
@@ -113,6 +117,57 @@ fn on_demand_images_match_copying() {
     let engine = Engine::default();
     check_reset(&engine, MODULE);
     check_reset(&engine, NO_IMAGE);
+}
+
+/// Modules loaded from precompiled files map their memory image straight
+/// from the file: instances see the data, their writes stay private (the
+/// file and later instances are unchanged), on demand and pooled.
+#[test]
+fn images_mapped_from_precompiled_files() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pooling-cwasm");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (n, engine) in [
+        Engine::default(),
+        pooling(|_| {}),
+        pooling(|p| {
+            p.linear_memory_keep_resident(0);
+        }),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for (name, wat) in [("image", MODULE), ("no-image", NO_IMAGE)] {
+            let path = dir.join(format!("{name}-{n}.cwasm"));
+            let bytes = Module::new(&engine, wat).unwrap().serialize().unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+            // SAFETY: the file was just written from `serialize`.
+            let load = || unsafe { Module::deserialize_file(&engine, &path) }.unwrap();
+            check_reset_with(&engine, load);
+            // One module, many instances.
+            let module = load();
+            check_reset_with(&engine, || module.clone());
+            // While an instance lives, its image is a private writable
+            // mapping of the file itself (not of a memfd copy).
+            let mut store = Store::new(&engine, ());
+            let _instance = instantiate_module(&engine, &module, &mut store).unwrap();
+            let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+            let file_name = path.to_str().unwrap();
+            let mapped_rw = maps
+                .lines()
+                .any(|l| l.ends_with(file_name) && l.contains(" rw-p "));
+            assert_eq!(mapped_rw, name == "image", "{name}: {maps}");
+            drop(store);
+            drop(module);
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                bytes,
+                "the file is unchanged"
+            );
+            // SAFETY: as above.
+            let from_bytes = || unsafe { Module::deserialize(&engine, &bytes) }.unwrap();
+            check_reset_with(&engine, from_bytes);
+        }
+    }
 }
 
 #[test]

@@ -14,7 +14,8 @@ use crate::sys::unix::mmap::{self, Mmap};
 use anyhow::{Result, bail};
 use kiln_engine::module_info::{ConstExpr, SegmentMode};
 use kiln_engine::{
-    Engine, InstanceAllocationStrategy, MemoryType, Module, PoolingAllocationConfig, TableType,
+    DataBytes, Engine, InstanceAllocationStrategy, MemoryType, Module, PoolingAllocationConfig,
+    TableType,
 };
 use std::io;
 use std::ops::Range;
@@ -28,21 +29,54 @@ static NEXT_IMAGE_ID: AtomicU64 = AtomicU64::new(1);
 /// which then also makes them accessible (one system call, not two).
 const COVERED_MEMORY: usize = 16 << 20;
 
-/// The initial contents of a module's memory 0, as a memfd that memories
-/// map privately (copy-on-write) at their base. The file is zero (sparse)
-/// outside the data, and covers the whole initial memory when that is at
-/// most [`COVERED_MEMORY`].
+/// The initial contents of a module's memory 0, in a file that memories
+/// map privately (copy-on-write).
+///
+/// Usually a memfd, zero (sparse) outside the data, mapped at the memory's
+/// base and covering the whole initial memory when that is at most
+/// [`COVERED_MEMORY`]. For a module loaded from a precompiled file whose
+/// data holds the image page-aligned, that file itself, mapped at the
+/// image's offset: nothing is copied.
 pub struct MemoryImage {
     /// Distinguishes images, so a pooled slot knows what it has mapped.
     pub id: u64,
-    fd: OwnedFd,
-    /// Length of the file and of its mapping at the memory's base
-    /// (page-aligned, non-zero).
+    source: ImageSource,
+    /// Where in the file the mapping starts (page-aligned).
+    file_offset: u64,
+    /// Where in the memory the mapping starts: 0 for a memfd, `offset`
+    /// for a precompiled file (page-aligned).
+    map_start: usize,
+    /// Length of the mapping (page-aligned, non-zero).
     pub map_len: usize,
     /// Where the data starts in the memory (page-aligned).
     pub offset: usize,
     /// The data, for restoring written pages by copying.
-    bytes: Box<[u8]>,
+    bytes: ImageBytes,
+}
+
+/// The file a [`MemoryImage`] is mapped from.
+enum ImageSource {
+    Memfd(OwnedFd),
+    /// The precompiled module's file, kept open by its data.
+    Module(Arc<DataBytes>),
+}
+
+/// The bytes of a [`MemoryImage`].
+enum ImageBytes {
+    Owned(Box<[u8]>),
+    /// The first `len` bytes of a module's data.
+    Module(Arc<DataBytes>, usize),
+}
+
+impl std::ops::Deref for ImageBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            ImageBytes::Owned(b) => b,
+            ImageBytes::Module(data, len) => &data[..*len],
+        }
+    }
 }
 
 impl MemoryImage {
@@ -100,6 +134,9 @@ impl MemoryImage {
         let page = mmap::page_size();
         let offset = start / page * page;
         let len = end.div_ceil(page) * page - offset;
+        if let Some(image) = MemoryImage::from_module_file(module, offset, len) {
+            return Ok(Some(image));
+        }
         let mut bytes = vec![0u8; len].into_boxed_slice();
         for (i, seg) in info.data.iter().enumerate() {
             if let SegmentMode::Active {
@@ -130,36 +167,71 @@ impl MemoryImage {
         std::os::unix::fs::FileExt::write_all_at(&file, &bytes, offset as u64)?;
         Ok(Some(MemoryImage {
             id: NEXT_IMAGE_ID.fetch_add(1, Ordering::Relaxed),
-            fd: file.into(),
+            source: ImageSource::Memfd(file.into()),
+            file_offset: 0,
+            map_start: 0,
             map_len,
             offset,
-            bytes,
+            bytes: ImageBytes::Owned(bytes),
         }))
+    }
+
+    /// The image mapped straight from the precompiled file `module` was
+    /// loaded from, if its data begins with exactly this image (`offset`,
+    /// `len`) at a page-aligned position of the file.
+    fn from_module_file(module: &Module, offset: usize, len: usize) -> Option<MemoryImage> {
+        let layout = module.image_layout()?;
+        let data = module.data_bytes();
+        let (_, file_offset) = data.file()?;
+        let page = mmap::page_size();
+        let fits = layout.memory_offset == offset
+            && layout.len == len
+            && file_offset.is_multiple_of(page as u64)
+            && data.len() >= len;
+        fits.then(|| MemoryImage {
+            id: NEXT_IMAGE_ID.fetch_add(1, Ordering::Relaxed),
+            source: ImageSource::Module(data.clone()),
+            file_offset,
+            map_start: offset,
+            map_len: len,
+            offset,
+            bytes: ImageBytes::Module(data.clone(), len),
+        })
+    }
+
+    fn raw_fd(&self) -> std::os::fd::RawFd {
+        match &self.source {
+            ImageSource::Memfd(fd) => fd.as_raw_fd(),
+            ImageSource::Module(data) => data.file().expect("a file-backed image").0.as_raw_fd(),
+        }
     }
 
     /// True if mapping the image makes a memory of `length` bytes wholly
     /// accessible.
     pub fn covers(&self, length: usize) -> bool {
-        self.map_len >= length
+        self.map_start == 0 && self.map_len >= length
     }
 
-    /// Maps the image copy-on-write at `base`, readable and writable.
+    /// Maps the image copy-on-write into the memory at `base`, readable
+    /// and writable.
     ///
     /// # Safety
     ///
-    /// `[base, base + map_len)` must lie in a mapping the caller owns,
-    /// inside the memory's initial size, with nothing referring to its
-    /// current contents.
+    /// `[base, base + map_start + map_len)` must lie in a mapping the
+    /// caller owns, inside the memory's initial size, with nothing
+    /// referring to its current contents.
     pub unsafe fn map_at(&self, base: *mut u8) -> Result<()> {
-        // SAFETY: the caller owns the range; MAP_FIXED replaces it.
+        // SAFETY: the caller owns the range; MAP_FIXED replaces it. The
+        // file offset is page-aligned and the file holds `map_len` bytes
+        // there (checked when the image was made).
         let r = unsafe {
             libc::mmap(
-                base.cast(),
+                base.add(self.map_start).cast(),
                 self.map_len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_FIXED,
-                self.fd.as_raw_fd(),
-                0,
+                self.raw_fd(),
+                self.file_offset as libc::off_t,
             )
         };
         if r == libc::MAP_FAILED {

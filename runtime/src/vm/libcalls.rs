@@ -273,17 +273,18 @@ unsafe extern "C" fn table_init(
     // SAFETY: called from the instance's own code.
     let (store, instance) = unsafe { caller(vmctx) };
     let inst: &InstanceData = &store.instances[instance];
-    let items = if inst.dropped_elems[elem_index as usize] {
-        &[][..]
+    let items = &inst.module.info().elems[elem_index as usize].items;
+    let available = if inst.dropped_elems[elem_index as usize] {
+        0
     } else {
-        &inst.module.info().elems[elem_index as usize].items[..]
+        items.len()
     };
-    let Some(s) = range(src, len, items.len()) else {
+    let Some(s) = range(src, len, available) else {
         return 0;
     };
     // SAFETY: compiled code passes a definition pointer from its VMContext.
     let table = unsafe { table(def) };
-    let values = items[s].iter().map(|item| inst.elem_item(*item));
+    let values = items.range(s).map(|item| inst.elem_item(item));
     u32::from(table.write(dst as usize, values))
 }
 
