@@ -58,7 +58,8 @@ fn instantiate_module(engine: &Engine, module: &Module, store: &mut Store<()>) -
 /// Writes over the data and grows the memory, then checks that a fresh
 /// instance sees the original contents and size.
 fn check_reset(engine: &Engine, wat: &str) {
-    check_reset_with(engine, || Module::new(engine, wat).unwrap());
+    let module = Module::new(engine, wat).unwrap();
+    check_reset_with(engine, || module.clone());
 }
 
 /// [`check_reset`] with modules from `load`.
