@@ -55,10 +55,36 @@ struct Activation {
     pcs: UnsafeCell<[MaybeUninit<usize>; MAX_FRAMES]>,
 }
 
+/// This thread's wasm state, in one thread-local so a call reaches it
+/// with one TLS lookup (in a shared library each costs a
+/// `__tls_get_addr` call).
+struct ThreadState {
+    /// The innermost activation.
+    current: Cell<*const Activation>,
+    /// Lowest usable address of this thread's stack (0 if unknown,
+    /// `usize::MAX` until computed).
+    stack_low: Cell<usize>,
+}
+
 thread_local! {
-    static CURRENT: Cell<*const Activation> = const { Cell::new(std::ptr::null()) };
-    /// Lowest usable address of this thread's stack (0 if unknown).
-    static STACK_LOW: Cell<usize> = const { Cell::new(usize::MAX) };
+    static THREAD: ThreadState = const {
+        ThreadState {
+            current: Cell::new(std::ptr::null()),
+            stack_low: Cell::new(usize::MAX),
+        }
+    };
+}
+
+/// This thread's state. The pointer stays valid while the thread runs,
+/// and is only used on this thread.
+#[inline]
+fn thread_state() -> *const ThreadState {
+    THREAD.with(|t| t as *const ThreadState)
+}
+
+/// The innermost activation of this thread.
+fn current() -> *const Activation {
+    THREAD.with(|t| t.current.get())
 }
 
 unsafe extern "C" {
@@ -82,13 +108,13 @@ pub fn landing_pad() -> usize {
 /// Stack kept free for the host below the wasm stack limit.
 const HOST_STACK_MARGIN: usize = 64 * 1024;
 
-fn stack_low() -> usize {
-    let cached = STACK_LOW.get();
+fn stack_low(thread: &ThreadState) -> usize {
+    let cached = thread.stack_low.get();
     if cached != usize::MAX {
         return cached;
     }
     let low = thread_stack_low().unwrap_or(0);
-    STACK_LOW.set(low);
+    thread.stack_low.set(low);
     low
 }
 
@@ -127,24 +153,26 @@ pub unsafe fn enter(
 ) -> Result<(), TrapReason> {
     // SAFETY: the store context outlives the call (caller's contract).
     let ctx = unsafe { &mut *store_ctx };
+    // SAFETY: this thread's state, used on this thread within this call.
+    let thread = unsafe { &*thread_state() };
     let outermost = ctx.stack_limit == usize::MAX;
     if outermost {
         // Nested entries run on a thread an outer entry already set up.
         crate::sys::unix::signals::init();
         let here = &ctx as *const _ as usize;
-        let floor = stack_low().saturating_add(HOST_STACK_MARGIN);
+        let floor = stack_low(thread).saturating_add(HOST_STACK_MARGIN);
         ctx.stack_limit = here.saturating_sub(max_wasm_stack).max(floor);
     }
     let activation = Activation {
         entry_sp: UnsafeCell::new(0),
-        prev: CURRENT.get(),
+        prev: thread.current.get(),
         code,
         reason: UnsafeCell::new(None),
         signal_trap: UnsafeCell::new(None),
         num_pcs: UnsafeCell::new(0),
         pcs: UnsafeCell::new([MaybeUninit::uninit(); MAX_FRAMES]),
     };
-    CURRENT.set(&activation);
+    thread.current.set(&activation);
     // SAFETY: the caller guarantees the trampoline and its arguments; a
     // trap returns here through the landing pad with registers restored.
     let r = unsafe {
@@ -157,7 +185,7 @@ pub unsafe fn enter(
             values,
         )
     };
-    CURRENT.set(activation.prev);
+    thread.current.set(activation.prev);
     if outermost {
         // SAFETY: as above.
         unsafe { (*store_ctx).stack_limit = usize::MAX };
@@ -189,7 +217,7 @@ pub unsafe fn enter(
 /// libcall) with nothing left to drop in the frames between this call and
 /// the wasm entry: they are discarded without running destructors.
 pub unsafe fn raise(reason: TrapReason) -> ! {
-    let activation = CURRENT.get();
+    let activation = current();
     assert!(!activation.is_null(), "raise outside of wasm");
     // SAFETY: the activation is live (it is on this thread's list) and
     // nothing else accesses its reason while wasm runs.
@@ -207,7 +235,7 @@ pub unsafe fn raise(reason: TrapReason) -> ! {
 ///
 /// Must be called on the faulting thread, from the signal handler.
 pub unsafe fn trap_from_signal(pc: usize, fp: usize) -> Option<usize> {
-    let activation = CURRENT.get();
+    let activation = current();
     if activation.is_null() {
         return None;
     }
