@@ -377,8 +377,8 @@ fn call_numeric(
     args: &[wasmtime_val_t],
     outs: &mut [wasmtime_val_t],
 ) -> Option<Result<()>> {
-    let mut kinds = [0u8; FAST_SLOTS];
-    let shape = f.with_ty(&*ctx, |ty| {
+    let mut slots = [ValRaw::default(); FAST_SLOTS];
+    let prepare = |ty: &kiln_runtime::FuncType, slots: &mut [ValRaw]| {
         let (params, results) = (ty.params(), ty.results());
         if params.len() != args.len() || results.len() != outs.len() {
             return None;
@@ -391,27 +391,27 @@ fn call_numeric(
                 return None;
             }
         }
+        let mut kinds = [0u8; FAST_SLOTS];
         for (k, r) in kinds.iter_mut().zip(results) {
             *k = numeric_kind(*r)?;
         }
-        Some(params.len().max(results.len()))
-    })?;
-    let mut slots = [ValRaw::default(); FAST_SLOTS];
-    for (slot, a) in slots.iter_mut().zip(args) {
-        // SAFETY: `kind` was checked to be a number kind, which says which
-        // field is set; each is plain data.
-        *slot = unsafe {
-            match a.kind {
-                crate::val::WASMTIME_I32 | crate::val::WASMTIME_F32 => {
-                    ValRaw::from_u32(a.of.i32 as u32)
+        for (slot, a) in slots.iter_mut().zip(args) {
+            // SAFETY: `kind` was checked to be a number kind, which says
+            // which field is set; each is plain data.
+            *slot = unsafe {
+                match a.kind {
+                    crate::val::WASMTIME_I32 | crate::val::WASMTIME_F32 => {
+                        ValRaw::from_u32(a.of.i32 as u32)
+                    }
+                    _ => ValRaw::from_u64(a.of.i64 as u64),
                 }
-                _ => ValRaw::from_u64(a.of.i64 as u64),
-            }
-        };
-    }
-    // SAFETY: the slots hold arguments of the parameter types, and there
-    // are `max(params, results)` of them.
-    let outcome = unsafe { f.call_slots(&mut *ctx, &mut slots[..shape]) };
+            };
+        }
+        Some((kinds, params.len().max(results.len())))
+    };
+    // SAFETY: `prepare` writes arguments of the parameter types into
+    // max(params, results) slots, at most `FAST_SLOTS`.
+    let (kinds, outcome) = unsafe { f.call_prepared(&mut *ctx, &mut slots, prepare) }?;
     if outcome.is_ok() {
         for ((out, raw), kind) in outs.iter_mut().zip(&slots).zip(kinds) {
             let of = match kind {

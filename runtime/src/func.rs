@@ -233,6 +233,21 @@ impl Func {
         len: usize,
     ) -> Result<()> {
         let store = store.as_context_mut().0;
+        if let FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } =
+            self.kind
+        {
+            store.opaque.check(self.store);
+            let entry = WasmEntry::new(&store.opaque, instance, index);
+            let need = entry.slots;
+            if len < need {
+                bail!("expected at least {need} value slots, got {len}");
+            }
+            if need == 0 || values.is_aligned() {
+                // SAFETY: the caller guarantees `len >= need` slots, of the
+                // parameter types; `entry` is this function's.
+                return unsafe { entry.call(&mut store.opaque, values) };
+            }
+        }
         let ty = self.ty_ref(&store.opaque);
         let (need, nresults) = (
             ty.params().len().max(ty.results().len()),
@@ -558,6 +573,42 @@ impl Func {
         self.call_raw(store, values)
     }
 
+    /// Checks and fills in a call, then makes it, looking the function up
+    /// once: `prepare` sees the function's type and `values`, writes the
+    /// arguments and returns what the caller wants back with the number of
+    /// slots the call uses (at least max(params, results)), or `None` to
+    /// not call at all. The fast path of C's `wasmtime_func_call`.
+    ///
+    /// # Safety
+    ///
+    /// If `prepare` returns `Some((_, n))`, the first `n` slots of
+    /// `values` must hold arguments of the parameter types, and `n` must
+    /// be at least max(params, results) and at most `values.len()`.
+    pub unsafe fn call_prepared<T, R>(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        values: &mut [ValRaw],
+        prepare: impl FnOnce(&FuncType, &mut [ValRaw]) -> Option<(R, usize)>,
+    ) -> Option<(R, Result<()>)> {
+        let store = store.as_context_mut().0;
+        store.opaque.check(self.store);
+        match self.kind {
+            FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
+                let (entry, ty) = WasmEntry::with_ty(&store.opaque, instance, index);
+                let (r, n) = prepare(ty, values)?;
+                debug_assert!(n >= entry.slots && n <= values.len());
+                // SAFETY: `prepare` wrote the arguments into enough slots
+                // (caller's contract); `entry` is this function's.
+                let outcome = unsafe { entry.call(&mut store.opaque, values.as_mut_ptr()) };
+                Some((r, outcome))
+            }
+            FuncKind::Host(_) => {
+                let (r, n) = prepare(self.ty_ref(&store.opaque), values)?;
+                Some((r, self.call_raw(store, &mut values[..n])))
+            }
+        }
+    }
+
     /// Calls with arguments and results in `values` (already type-checked;
     /// `values` holds at least max(params, results) slots).
     pub(crate) fn call_raw<T>(
@@ -577,7 +628,10 @@ impl Func {
                 unsafe { (*func)(caller, values) }
             }
             FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
-                call_wasm(&mut store.opaque, instance, index, values.as_mut_ptr())
+                let entry = WasmEntry::new(&store.opaque, instance, index);
+                // SAFETY: `values` holds enough slots of the right types
+                // (caller's contract); `entry` is this function's.
+                unsafe { entry.call(&mut store.opaque, values.as_mut_ptr()) }
             }
         }
     }
@@ -609,41 +663,78 @@ impl Func {
 }
 
 /// Enters wasm function `index` of `instance`.
-fn call_wasm(
-    store: &mut StoreOpaque,
-    instance: u32,
-    index: u32,
-    values: *mut ValRaw,
-) -> Result<()> {
-    let inst = &store.instances[instance as usize];
-    let module = &inst.module;
-    let info = module.info();
-    let trampoline = module.code().array_trampoline(info.funcs[index as usize]);
-    let target = Func {
-        store: store.id,
-        kind: FuncKind::Wasm { instance, index },
+/// Everything a call of wasm function `index` of `instance` needs, read
+/// from the instance and its module once.
+struct WasmEntry {
+    /// Value slots the call uses: max(params, results).
+    slots: usize,
+    trampoline: *const u8,
+    callee: *const u8,
+    vmctx: *mut u8,
+    caller_vmctx: *mut u8,
+}
+
+impl WasmEntry {
+    #[inline]
+    fn new(store: &StoreOpaque, instance: u32, index: u32) -> WasmEntry {
+        WasmEntry::with_ty(store, instance, index).0
     }
-    .import_target(store, std::ptr::null());
-    let caller_vmctx = inst.vmctx.as_ptr();
-    let max_stack = store.engine.config().get_max_wasm_stack();
-    let lookup: *const dyn CodeLookup = &*store;
-    let store_ctx = store.vm_ptr();
-    // SAFETY: the trampoline is the array trampoline of the callee's type,
-    // `values` holds enough slots (caller's contract), and the store (and
-    // so every module it registered) outlives the call.
-    let r = unsafe {
-        traphandlers::enter(
-            lookup,
-            store_ctx,
-            max_stack,
-            trampoline,
-            target.wasm_call,
-            target.vmctx,
+
+    /// The entry and the function's type.
+    #[inline]
+    fn with_ty(store: &StoreOpaque, instance: u32, index: u32) -> (WasmEntry, &FuncType) {
+        let inst = &store.instances[instance as usize];
+        let module = &inst.module;
+        let info = module.info();
+        let ty_index = info.funcs[index as usize];
+        let ty = &info.types[ty_index as usize];
+        let caller_vmctx = inst.vmctx.as_ptr();
+        let (callee, vmctx) = if info.is_imported_func(index) {
+            // SAFETY: the slot was written at instantiation.
+            let import: VMFuncImport =
+                unsafe { inst.vmctx.read(module.offsets().imported_func(index)) };
+            (import.wasm_call, import.vmctx)
+        } else {
+            let code = module.code();
+            (code.func_ptr(index - info.num_imported_funcs), caller_vmctx)
+        };
+        let entry = WasmEntry {
+            slots: ty.params().len().max(ty.results().len()),
+            trampoline: module.code().array_trampoline(ty_index),
+            callee,
+            vmctx,
             caller_vmctx,
-            values,
-        )
-    };
-    r.map_err(|reason| trap::from_reason(store, reason))
+        };
+        (entry, ty)
+    }
+
+    /// Calls with arguments and results in `values`.
+    ///
+    /// # Safety
+    ///
+    /// `values` holds `self.slots` slots, the first ones the arguments of
+    /// the function's parameter types; `self` was made from `store`.
+    #[inline]
+    unsafe fn call(&self, store: &mut StoreOpaque, values: *mut ValRaw) -> Result<()> {
+        let lookup: *const dyn CodeLookup = &*store;
+        let store_ctx = store.vm_ptr();
+        // SAFETY: the trampoline is the array trampoline of the callee's
+        // type, `values` holds enough slots (caller's contract), and the
+        // store (and so every module it registered) outlives the call.
+        let r = unsafe {
+            traphandlers::enter(
+                lookup,
+                store_ctx,
+                store.max_wasm_stack,
+                self.trampoline,
+                self.callee,
+                self.vmctx,
+                self.caller_vmctx,
+                values,
+            )
+        };
+        r.map_err(|reason| trap::from_reason(store, reason))
+    }
 }
 
 /// A function with a statically known type; calls do not allocate.

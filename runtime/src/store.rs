@@ -73,6 +73,8 @@ pub struct StoreOpaque {
     pub(crate) limits: StoreLimits,
     /// Called when the epoch deadline is reached (a trap when `None`).
     pub(crate) epoch_callback: Option<Box<EpochCallback>>,
+    /// The engine's `max_wasm_stack`, read on every call into wasm.
+    pub(crate) max_wasm_stack: usize,
 }
 
 /// A type-erased epoch-deadline callback: gets the store's contents
@@ -145,6 +147,7 @@ impl<T> Store<T> {
                     externrefs: Vec::new(),
                     limits: StoreLimits::default(),
                     epoch_callback: None,
+                    max_wasm_stack: engine.config().get_max_wasm_stack(),
                 },
                 host_funcs: Vec::new(),
                 data,

@@ -64,6 +64,9 @@ struct ThreadState {
     /// Lowest usable address of this thread's stack (0 if unknown,
     /// `usize::MAX` until computed).
     stack_low: Cell<usize>,
+    /// The signal handlers and this thread's alternate signal stack are
+    /// in place.
+    signals_ready: Cell<bool>,
 }
 
 thread_local! {
@@ -71,6 +74,7 @@ thread_local! {
         ThreadState {
             current: Cell::new(std::ptr::null()),
             stack_low: Cell::new(usize::MAX),
+            signals_ready: Cell::new(false),
         }
     };
 }
@@ -158,7 +162,10 @@ pub unsafe fn enter(
     let outermost = ctx.stack_limit == usize::MAX;
     if outermost {
         // Nested entries run on a thread an outer entry already set up.
-        crate::sys::unix::signals::init();
+        if !thread.signals_ready.get() {
+            crate::sys::unix::signals::init();
+            thread.signals_ready.set(true);
+        }
         let here = &ctx as *const _ as usize;
         let floor = stack_low(thread).saturating_add(HOST_STACK_MARGIN);
         ctx.stack_limit = here.saturating_sub(max_wasm_stack).max(floor);
