@@ -111,6 +111,43 @@ pub fn large_module() -> Vec<u8> {
 /// `wasm32-unknown-unknown` by the build script.
 pub const PROGRAMS_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/programs.wasm"));
 
+/// A module the instantiation and serialization benchmarks use, and the
+/// export (with its `i32` arguments) each run calls.
+pub struct Subject {
+    /// Its name in benchmark ids.
+    pub name: &'static str,
+    /// The binary.
+    pub bytes: Vec<u8>,
+    /// The export called.
+    pub export: &'static str,
+    /// Its arguments.
+    pub args: &'static [i32],
+}
+
+/// The tiny module, the large one and the programs.
+pub fn subjects() -> [Subject; 3] {
+    [
+        Subject {
+            name: "tiny",
+            bytes: wat::parse_str(TINY_WAT).expect("tiny parses"),
+            export: "run",
+            args: &[],
+        },
+        Subject {
+            name: "large",
+            bytes: large_module(),
+            export: "run",
+            args: &[],
+        },
+        Subject {
+            name: "programs",
+            bytes: PROGRAMS_WASM.to_vec(),
+            export: "fib",
+            args: &[1],
+        },
+    ]
+}
+
 /// Side-by-side reports: reads back the medians criterion wrote in this
 /// run and prints them in one table with ratios.
 pub mod report {

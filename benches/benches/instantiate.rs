@@ -10,7 +10,7 @@
 //! `cargo bench -p kiln-benches --bench instantiate [--features wasmtime]`
 
 use criterion::{Bencher, BenchmarkGroup, measurement::WallTime};
-use kiln_benches::{PROGRAMS_WASM, TINY_WAT, large_module, report};
+use kiln_benches::{Subject, report, subjects};
 use std::time::{Duration, Instant};
 
 /// How instances are allocated.
@@ -40,38 +40,6 @@ const ENGINES: &[&str] = if cfg!(feature = "wasmtime") {
 
 /// The thread counts of the throughput groups.
 const THREADS: [u64; 2] = [1, 2];
-
-/// A module to instantiate, and the export (with its `i32` arguments)
-/// that each cold start calls.
-struct Subject {
-    name: &'static str,
-    bytes: Vec<u8>,
-    export: &'static str,
-    args: &'static [i32],
-}
-
-fn subjects() -> [Subject; 3] {
-    [
-        Subject {
-            name: "tiny",
-            bytes: wat::parse_str(TINY_WAT).expect("tiny parses"),
-            export: "run",
-            args: &[],
-        },
-        Subject {
-            name: "large",
-            bytes: large_module(),
-            export: "run",
-            args: &[],
-        },
-        Subject {
-            name: "programs",
-            bytes: PROGRAMS_WASM.to_vec(),
-            export: "fib",
-            args: &[1],
-        },
-    ]
-}
 
 /// One engine's way of doing the measured steps.
 trait Runner: Send + Sync {
@@ -103,7 +71,7 @@ macro_rules! runner {
             }
 
             impl EngineRunner {
-                pub fn new(alloc: Alloc, subject: &super::Subject) -> EngineRunner {
+                pub fn new(alloc: Alloc, subject: &kiln_benches::Subject) -> EngineRunner {
                     let mut config = Config::new();
                     if let Alloc::Pooling = alloc {
                         config.allocation_strategy(InstanceAllocationStrategy::$pooling(

@@ -12,32 +12,15 @@
 //! `cargo bench -p kiln-benches --bench serialize [--features wasmtime]`
 
 use criterion::Criterion;
-use kiln_benches::{PROGRAMS_WASM, large_module, report};
+use kiln_benches::{Subject, report};
 use std::path::PathBuf;
 
-/// A module, and the export (with its `i32` arguments) the first call runs.
-struct Subject {
-    name: &'static str,
-    bytes: Vec<u8>,
-    export: &'static str,
-    args: &'static [i32],
-}
-
-fn subjects() -> [Subject; 2] {
-    [
-        Subject {
-            name: "large",
-            bytes: large_module(),
-            export: "run",
-            args: &[],
-        },
-        Subject {
-            name: "programs",
-            bytes: PROGRAMS_WASM.to_vec(),
-            export: "fib",
-            args: &[1],
-        },
-    ]
+/// The large module and the programs (not the tiny one).
+fn subjects() -> Vec<Subject> {
+    kiln_benches::subjects()
+        .into_iter()
+        .filter(|s| s.name != "tiny")
+        .collect()
 }
 
 /// The three ways from bytes to a module.
@@ -65,7 +48,7 @@ macro_rules! first_call {
                 pub file: std::path::PathBuf,
             }
 
-            pub fn prepare(subject: &super::Subject, dir: &std::path::Path) -> Loaded {
+            pub fn prepare(subject: &kiln_benches::Subject, dir: &std::path::Path) -> Loaded {
                 let engine = Engine::default();
                 let module = Module::from_binary(&engine, &subject.bytes).expect("compiles");
                 let serialized = module.serialize().expect("serializes");
@@ -79,7 +62,7 @@ macro_rules! first_call {
             }
 
             /// Bytes to module by `step`, then store, instance and a call.
-            pub fn first_call(l: &Loaded, subject: &super::Subject, step: &str) -> i64 {
+            pub fn first_call(l: &Loaded, subject: &kiln_benches::Subject, step: &str) -> i64 {
                 let module = match step {
                     "compile" => Module::from_binary(&l.engine, &subject.bytes),
                     // SAFETY: bytes this benchmark serialized with this engine.

@@ -191,6 +191,14 @@ impl CodeImage {
             region::protect(image, len, region::Protection::READ_EXECUTE)
                 .context("making code executable")?;
         }
+        Ok(CodeImage::assemble(
+            CodeMemory::Alloc(mem),
+            bytes.len(),
+            tables,
+        ))
+    }
+
+    fn assemble(mem: CodeMemory, len: usize, tables: CodeTables) -> CodeImage {
         let CodeTables {
             funcs,
             array_trampolines,
@@ -198,15 +206,15 @@ impl CodeImage {
             traps,
             addr_map,
         } = tables;
-        Ok(CodeImage {
-            mem: CodeMemory::Alloc(mem),
-            len: bytes.len(),
+        CodeImage {
+            mem,
+            len,
             funcs,
             array_trampolines,
             host_trampolines,
             traps,
             addr_map,
-        })
+        }
     }
 
     /// Maps the code `bytes`, which are the contents of `file` at
@@ -245,25 +253,11 @@ impl CodeImage {
         if ptr == libc::MAP_FAILED {
             return CodeImage::from_parts(bytes, tables);
         }
-        let CodeTables {
-            funcs,
-            array_trampolines,
-            host_trampolines,
-            traps,
-            addr_map,
-        } = tables;
-        Ok(CodeImage {
-            mem: CodeMemory::File {
-                ptr: ptr.cast(),
-                len: bytes.len(),
-            },
+        let mem = CodeMemory::File {
+            ptr: ptr.cast(),
             len: bytes.len(),
-            funcs,
-            array_trampolines,
-            host_trampolines,
-            traps,
-            addr_map,
-        })
+        };
+        Ok(CodeImage::assemble(mem, bytes.len(), tables))
     }
 
     /// The machine code, as laid out in memory.
