@@ -48,7 +48,7 @@ pub unsafe extern "C" fn kiln_instance_pre_cache_get(
     // SAFETY: `wasm_len` bytes at `wasm` (the header's contract).
     let bytes = unsafe { crate::ffi::slice(wasm, wasm_len) };
     let result = cache.cache.get_or_compile(bytes);
-    let result = result.map(|pre| Box::into_raw(Box::new(wasmtime_instance_pre_t { pre })));
+    let result = result.map(wasmtime_instance_pre_t::into_raw);
     // SAFETY: a writable out pointer (the header's contract).
     unsafe { write_result(result, instance_pre, "wasmtime_instance_pre_t out pointer") }
 }

@@ -218,13 +218,9 @@ pub unsafe extern "C" fn wasmtime_config_cache_config_load(
             .and_then(|text| cache_dir_from_toml(&text))
             .map_err(|e| e.context(format!("failed to load cache configuration `{path}`")))
     };
-    match dir {
-        Ok(dir) => {
-            config.config.cache_dir(dir);
-            None
-        }
-        Err(e) => Some(crate::error::new_error(e)),
-    }
+    crate::error::to_c(dir.map(|dir| {
+        config.config.cache_dir(dir);
+    }))
 }
 
 /// `$XDG_CACHE_HOME/kiln`, or `$HOME/.cache/kiln`.

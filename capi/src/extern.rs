@@ -90,6 +90,17 @@ pub const WASMTIME_EXTERN_SHAREDMEMORY: u8 = 4;
 pub const WASMTIME_EXTERN_TAG: u8 = 5;
 
 impl wasmtime_func_t {
+    /// The null `funcref` (store id 0, as Wasmtime writes it).
+    pub(crate) const NULL: wasmtime_func_t = wasmtime_func_t {
+        store_id: 0,
+        private: std::ptr::null_mut(),
+    };
+
+    /// A function, or the null `funcref`.
+    pub(crate) fn from_funcref(f: Option<Func>) -> wasmtime_func_t {
+        f.map_or(Self::NULL, Self::from_func)
+    }
+
     pub(crate) fn from_func(f: Func) -> wasmtime_func_t {
         let (store_id, bits) = f.to_raw_parts();
         wasmtime_func_t {
@@ -130,6 +141,11 @@ impl wasmtime_table_t {
         if self.head.store_id != store_id {
             crate::ffi::wrong_store("wasmtime_table_t");
         }
+        self.table_unchecked()
+    }
+
+    /// The table, whatever its store.
+    pub(crate) fn table_unchecked(&self) -> Table {
         Table::from_raw_parts(self.head.store_id, self.head.private1)
     }
 }
@@ -150,6 +166,11 @@ impl wasmtime_memory_t {
         if self.head.store_id != store_id {
             crate::ffi::wrong_store("wasmtime_memory_t");
         }
+        self.memory_unchecked()
+    }
+
+    /// The memory, whatever its store.
+    pub(crate) fn memory_unchecked(&self) -> Memory {
         Memory::from_raw_parts(self.head.store_id, self.head.private1)
     }
 }
@@ -169,8 +190,13 @@ impl wasmtime_global_t {
         if self.store_id != store_id {
             crate::ffi::wrong_store("wasmtime_global_t");
         }
-        Global::from_raw_parts(self.store_id, [self.private1, self.private2, self.private3])
+        self.global_unchecked()
             .unwrap_or_else(|| crate::ffi::wrong_store("corrupt wasmtime_global_t"))
+    }
+
+    /// The global, whatever its store (`None` for a bad encoding).
+    pub(crate) fn global_unchecked(&self) -> Option<Global> {
+        Global::from_raw_parts(self.store_id, [self.private1, self.private2, self.private3])
     }
 }
 
@@ -227,21 +253,14 @@ impl wasmtime_extern_t {
                         .func_unchecked()
                         .ok_or_else(|| anyhow::anyhow!("invalid wasmtime_func_t"))?,
                 ),
-                WASMTIME_EXTERN_GLOBAL => {
-                    let g = self.of.global;
-                    Extern::Global(
-                        Global::from_raw_parts(g.store_id, [g.private1, g.private2, g.private3])
-                            .ok_or_else(|| anyhow::anyhow!("invalid wasmtime_global_t"))?,
-                    )
-                }
-                WASMTIME_EXTERN_TABLE => {
-                    let t = self.of.table.head;
-                    Extern::Table(Table::from_raw_parts(t.store_id, t.private1))
-                }
-                WASMTIME_EXTERN_MEMORY => {
-                    let m = self.of.memory.head;
-                    Extern::Memory(Memory::from_raw_parts(m.store_id, m.private1))
-                }
+                WASMTIME_EXTERN_GLOBAL => Extern::Global(
+                    self.of
+                        .global
+                        .global_unchecked()
+                        .ok_or_else(|| anyhow::anyhow!("invalid wasmtime_global_t"))?,
+                ),
+                WASMTIME_EXTERN_TABLE => Extern::Table(self.of.table.table_unchecked()),
+                WASMTIME_EXTERN_MEMORY => Extern::Memory(self.of.memory.memory_unchecked()),
                 WASMTIME_EXTERN_SHAREDMEMORY => {
                     anyhow::bail!("shared memories are not supported by Kiln")
                 }

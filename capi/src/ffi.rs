@@ -101,48 +101,9 @@ pub(crate) fn init<T>(slot: &mut T, value: T) {
     unsafe { std::ptr::write(slot, value) }
 }
 
-/// Host information attached to a `wasm.h` reference object
-/// (`wasm_*_set_host_info_with_finalizer`): the finalizer runs on the
-/// information when it is replaced or the object is deleted.
-pub(crate) struct HostInfo {
-    info: *mut std::ffi::c_void,
-    finalizer: Option<extern "C" fn(*mut std::ffi::c_void)>,
-}
-
-impl HostInfo {
-    /// No information.
-    pub(crate) const fn none() -> HostInfo {
-        HostInfo {
-            info: std::ptr::null_mut(),
-            finalizer: None,
-        }
-    }
-
-    /// Replaces the information, finalizing the old one.
-    pub(crate) fn set(
-        &mut self,
-        info: *mut std::ffi::c_void,
-        finalizer: Option<extern "C" fn(*mut std::ffi::c_void)>,
-    ) {
-        *self = HostInfo { info, finalizer };
-    }
-
-    /// The information.
-    pub(crate) fn get(&self) -> *mut std::ffi::c_void {
-        self.info
-    }
-}
-
-impl Drop for HostInfo {
-    fn drop(&mut self) {
-        if let Some(finalizer) = self.finalizer {
-            finalizer(self.info);
-        }
-    }
-}
-
-/// Host data with an optional finalizer, run when the owner drops it (a
-/// store's data, a host function's environment, an `externref`'s data).
+/// Host data with an optional finalizer, run when the owner drops it or
+/// replaces it (a store's data, a host function's environment, an
+/// `externref`'s data, a `wasm.h` object's host information).
 pub(crate) struct Finalized {
     pub(crate) data: *mut std::ffi::c_void,
     finalizer: Option<extern "C" fn(*mut std::ffi::c_void)>,
@@ -154,6 +115,14 @@ impl Finalized {
         finalizer: Option<extern "C" fn(*mut std::ffi::c_void)>,
     ) -> Finalized {
         Finalized { data, finalizer }
+    }
+
+    /// No data.
+    pub(crate) const fn none() -> Finalized {
+        Finalized {
+            data: std::ptr::null_mut(),
+            finalizer: None,
+        }
     }
 }
 
@@ -171,5 +140,3 @@ impl Drop for Finalized {
 unsafe impl Send for Finalized {}
 // SAFETY: as above; the engine never accesses the data itself.
 unsafe impl Sync for Finalized {}
-// SAFETY: as for `Finalized`.
-unsafe impl Send for HostInfo {}

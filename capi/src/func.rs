@@ -10,7 +10,7 @@ use crate::types::wasm_functype_t;
 use crate::val::{WASMTIME_I32, wasmtime_val_raw_t, wasmtime_val_t, wasmtime_valunion_t};
 use anyhow::{Result, bail};
 use kiln_runtime::vm::ValRaw;
-use kiln_runtime::{AsContextMut, Caller, Func, FuncType, Trap, Val, ValType};
+use kiln_runtime::{AsContextMut, Caller, Func, FuncType, Val, ValType};
 use std::ffi::c_void;
 
 /// What a host function gets while it runs: the store it runs in and the
@@ -206,7 +206,7 @@ pub(crate) unsafe fn trap_or_error(
     error: anyhow::Error,
     trap_ret: *mut *mut wasm_trap_t,
 ) -> Option<Box<wasmtime_error_t>> {
-    if error.is::<Trap>() || crate::trap::code_of(&error).is_some() {
+    if crate::trap::code_of(&error).is_some() {
         let trap = Box::into_raw(wasm_trap_t::new(error));
         // SAFETY: the caller's contract.
         unsafe { crate::ffi::write_out(trap_ret, trap, "wasm_trap_t out pointer") };
@@ -325,13 +325,7 @@ pub unsafe extern "C" fn wasmtime_func_from_raw(
     let ctx = unsafe { crate::store::context(context) };
     // SAFETY: `raw` is a funcref of this store (the header's contract).
     let f = unsafe { Func::from_raw(&ctx, raw.cast()) };
-    let out = match f {
-        Some(f) => wasmtime_func_t::from_func(f),
-        None => wasmtime_func_t {
-            store_id: 0,
-            private: std::ptr::null_mut(),
-        },
-    };
+    let out = wasmtime_func_t::from_funcref(f);
     // SAFETY: a writable out pointer (the header's contract).
     unsafe { crate::ffi::write_out(ret, out, "wasmtime_func_t out pointer") }
 }

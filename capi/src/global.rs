@@ -1,6 +1,6 @@
 //! `wasmtime/global.h`: globals of a store.
 
-use crate::error::{new_error, wasmtime_error_t, write_result};
+use crate::error::{wasmtime_error_t, write_result};
 use crate::r#extern::wasmtime_global_t;
 use crate::store::wasmtime_context_t;
 use crate::types::wasm_globaltype_t;
@@ -67,8 +67,5 @@ pub unsafe extern "C" fn wasmtime_global_set(
     // SAFETY: a live context (the header's contract).
     let mut ctx = unsafe { crate::store::context(context) };
     let g = global.global(ctx.id());
-    match val.to_val(ctx.id()) {
-        Ok(v) => crate::error::to_c(g.set(&mut ctx, v)),
-        Err(e) => Some(new_error(e)),
-    }
+    crate::error::to_c(val.to_val(ctx.id()).and_then(|v| g.set(&mut ctx, v)))
 }

@@ -3,12 +3,12 @@
 //! one of three ways: an error (returned), a trap (written to the trap
 //! out pointer), or an instance (written to the instance out pointer).
 
-use crate::error::{new_error, wasmtime_error_t};
+use crate::error::wasmtime_error_t;
 use crate::r#extern::wasmtime_extern_t;
 use crate::module::wasmtime_module_t;
 use crate::store::{StoreData, wasmtime_context_t, wasmtime_store_t};
 use crate::trap::wasm_trap_t;
-use kiln_runtime::{Instance, InstancePre, Trap};
+use kiln_runtime::{Instance, InstancePre};
 
 /// `wasmtime_instance_t`: a store id and the instance's index in it.
 #[repr(C)]
@@ -45,6 +45,13 @@ pub struct wasmtime_instance_pre_t {
     pub(crate) pre: InstancePre<StoreData>,
 }
 
+impl wasmtime_instance_pre_t {
+    /// A new handle to `pre`, owned by C.
+    pub(crate) fn into_raw(pre: InstancePre<StoreData>) -> *mut wasmtime_instance_pre_t {
+        Box::into_raw(Box::new(wasmtime_instance_pre_t { pre }))
+    }
+}
+
 /// Writes the outcome of an instantiation: the instance, or a trap, or
 /// an error (returned); the other out parameters are cleared.
 ///
@@ -70,12 +77,8 @@ pub(crate) unsafe fn finish(
             };
             None
         }
-        Err(e) if e.is::<Trap>() => {
-            // SAFETY: the caller's contract.
-            unsafe { trap.write(Box::into_raw(wasm_trap_t::new(e))) };
-            None
-        }
-        Err(e) => Some(new_error(e)),
+        // SAFETY: the caller's contract.
+        Err(e) => unsafe { crate::func::trap_or_error(e, trap) },
     }
 }
 

@@ -267,7 +267,7 @@ pub unsafe extern "C" fn wasmtime_linker_instantiate_pre(
     let result = linker
         .linker
         .instantiate_pre(&module.module)
-        .map(|pre| Box::into_raw(Box::new(wasmtime_instance_pre_t { pre })));
+        .map(wasmtime_instance_pre_t::into_raw);
     // SAFETY: a writable out pointer (the header's contract).
     unsafe { write_result(result, instance_pre, "wasmtime_instance_pre_t out pointer") }
 }
@@ -325,8 +325,7 @@ pub unsafe extern "C" fn wasmtime_linker_define_unknown_imports_as_default_value
                         .iter()
                         .map(|t| default_value(*t))
                         .collect::<Result<_>>()?;
-                    let ty2: FuncType = ty.clone();
-                    linker.linker.func_new(m, n, ty2, move |_, _, out| {
+                    linker.linker.func_new(m, n, ty, move |_, _, out| {
                         out.copy_from_slice(&results);
                         Ok(())
                     })?;

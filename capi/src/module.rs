@@ -13,6 +13,13 @@ pub struct wasmtime_module_t {
     pub(crate) module: Module,
 }
 
+impl wasmtime_module_t {
+    /// A new handle to `module`, owned by C.
+    pub(crate) fn into_raw(module: Module) -> *mut wasmtime_module_t {
+        Box::into_raw(Box::new(wasmtime_module_t { module }))
+    }
+}
+
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmtime_module_new(
     engine: &wasm_engine_t,
@@ -22,8 +29,7 @@ pub unsafe extern "C" fn wasmtime_module_new(
 ) -> Option<Box<wasmtime_error_t>> {
     // SAFETY: `wasm_len` bytes at `wasm` (the header's contract).
     let bytes = unsafe { crate::ffi::slice(wasm, wasm_len) };
-    let result = Module::from_binary(&engine.engine, bytes)
-        .map(|module| Box::into_raw(Box::new(wasmtime_module_t { module })));
+    let result = Module::from_binary(&engine.engine, bytes).map(wasmtime_module_t::into_raw);
     // SAFETY: a writable out pointer (the header's contract).
     unsafe { write_result(result, ret, "wasmtime_module_t out pointer") }
 }
@@ -127,8 +133,8 @@ pub unsafe extern "C" fn wasmtime_module_deserialize(
     // SAFETY: the header documents that the bytes must come from
     // `wasmtime_module_serialize`; damaged bytes are rejected by the
     // format's length, checksum and consistency checks.
-    let result = unsafe { Module::deserialize(&engine.engine, bytes) }
-        .map(|module| Box::into_raw(Box::new(wasmtime_module_t { module })));
+    let result =
+        unsafe { Module::deserialize(&engine.engine, bytes) }.map(wasmtime_module_t::into_raw);
     // SAFETY: a writable out pointer (the header's contract).
     unsafe { write_result(result, ret, "wasmtime_module_t out pointer") }
 }
@@ -144,7 +150,7 @@ pub unsafe extern "C" fn wasmtime_module_deserialize_file(
     // SAFETY: as for `wasmtime_module_deserialize`; the file must not
     // change while it loads (the header's contract).
     let result = unsafe { Module::deserialize_file(&engine.engine, &*path) }
-        .map(|module| Box::into_raw(Box::new(wasmtime_module_t { module })));
+        .map(wasmtime_module_t::into_raw);
     // SAFETY: a writable out pointer (the header's contract).
     unsafe { write_result(result, ret, "wasmtime_module_t out pointer") }
 }

@@ -78,24 +78,6 @@ pub unsafe extern "C" fn wasmtime_store_delete(store: *mut wasmtime_store_t) {
     drop(unsafe { Store::from_raw(store) });
 }
 
-/// The store at `ptr` as a `Store`, lent for `f` (the store stays the
-/// caller's).
-///
-/// # Safety
-///
-/// As for [`context`]; `ptr` came from `wasmtime_store_new`.
-unsafe fn with_store<R>(
-    ptr: *mut wasmtime_store_t,
-    f: impl FnOnce(&mut Store<StoreData>) -> R,
-) -> R {
-    if ptr.is_null() {
-        crate::ffi::null_argument("wasmtime_store_t");
-    }
-    // SAFETY: the caller's contract; the store is handed back below.
-    let mut store = std::mem::ManuallyDrop::new(unsafe { Store::from_raw(ptr) });
-    f(&mut store)
-}
-
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmtime_store_limiter(
     store: *mut wasmtime_store_t,
@@ -115,8 +97,9 @@ pub unsafe extern "C" fn wasmtime_store_limiter(
         tables: count(tables, defaults.tables),
         memories: count(memories, defaults.memories),
     };
-    // SAFETY: a live store (the header's contract).
-    unsafe { with_store(store, |s| s.limiter(limits)) }
+    // SAFETY: a live store, which is its own context (the header's
+    // contract).
+    unsafe { context(store.cast()) }.limiter(limits);
 }
 
 /// `WASMTIME_UPDATE_DEADLINE_CONTINUE`.
@@ -137,27 +120,27 @@ pub unsafe extern "C" fn wasmtime_store_epoch_deadline_callback(
     finalizer: Option<extern "C" fn(*mut c_void)>,
 ) {
     let env = Finalized::new(data, finalizer);
-    // SAFETY: a live store (the header's contract).
-    unsafe {
-        with_store(store, |s| match func {
-            None => {
-                drop(env);
-                s.epoch_deadline_trap();
+    // SAFETY: a live store, which is its own context (the header's
+    // contract).
+    let mut s = unsafe { context(store.cast()) };
+    match func {
+        None => {
+            drop(env);
+            s.epoch_deadline_trap();
+        }
+        Some(func) => s.epoch_deadline_callback(move |mut ctx| {
+            let env = &env;
+            let mut delta = 0u64;
+            let mut kind = UPDATE_DEADLINE_CONTINUE;
+            if let Some(error) = func(ctx.as_raw(), env.data, &mut delta, &mut kind) {
+                return Err(error.error);
             }
-            Some(func) => s.epoch_deadline_callback(move |mut ctx| {
-                let env = &env;
-                let mut delta = 0u64;
-                let mut kind = UPDATE_DEADLINE_CONTINUE;
-                if let Some(error) = func(ctx.as_raw(), env.data, &mut delta, &mut kind) {
-                    return Err(error.error);
-                }
-                anyhow::ensure!(
-                    kind == UPDATE_DEADLINE_CONTINUE,
-                    "epoch deadline callback asked to yield, but Kiln has no async support"
-                );
-                Ok(UpdateDeadline::Continue(delta))
-            }),
-        })
+            anyhow::ensure!(
+                kind == UPDATE_DEADLINE_CONTINUE,
+                "epoch deadline callback asked to yield, but Kiln has no async support"
+            );
+            Ok(UpdateDeadline::Continue(delta))
+        }),
     }
 }
 
@@ -223,8 +206,14 @@ pub struct wasm_store_t {
     pub(crate) store: Arc<WasmStore>,
 }
 
-/// The shared store behind `wasm_store_t` and its objects.
-pub struct WasmStore(UnsafeCell<Store<StoreData>>);
+/// The shared store behind `wasm_store_t` and its objects, with its id and
+/// engine kept apart, so that reading them never touches the store a
+/// running call may be borrowing mutably.
+pub struct WasmStore {
+    store: UnsafeCell<Store<StoreData>>,
+    id: u64,
+    engine: kiln_runtime::Engine,
+}
 
 // SAFETY: `wasm.h` stores are used by one thread at a time (the API's
 // contract, as for Wasmtime); the `Arc` only shares ownership.
@@ -237,14 +226,18 @@ impl WasmStore {
     pub(crate) fn context(&self) -> StoreContextMut<'_, StoreData> {
         // SAFETY: single-threaded use (above), and no borrow of the store
         // outlives a C API call, so this is the only one.
-        let store = unsafe { &mut *self.0.get() };
+        let store = unsafe { &mut *self.store.get() };
         StoreContextMut::from(store)
     }
 
     /// The store's id.
     pub(crate) fn id(&self) -> u64 {
-        // SAFETY: as for `context`; only reads the id.
-        unsafe { (*self.0.get()).id() }
+        self.id
+    }
+
+    /// The store's engine.
+    pub(crate) fn engine(&self) -> &kiln_runtime::Engine {
+        &self.engine
     }
 }
 
@@ -252,7 +245,11 @@ impl WasmStore {
 pub extern "C" fn wasm_store_new(engine: &wasm_engine_t) -> Box<wasm_store_t> {
     let store = Store::new(&engine.engine, StoreData::new(std::ptr::null_mut(), None));
     Box::new(wasm_store_t {
-        store: Arc::new(WasmStore(UnsafeCell::new(store))),
+        store: Arc::new(WasmStore {
+            id: store.id(),
+            engine: engine.engine.clone(),
+            store: UnsafeCell::new(store),
+        }),
     })
 }
 

@@ -1,6 +1,6 @@
 //! `wasmtime/table.h`: tables of a store.
 
-use crate::error::{new_error, wasmtime_error_t, write_result};
+use crate::error::{wasmtime_error_t, write_result};
 use crate::r#extern::wasmtime_table_t;
 use crate::store::wasmtime_context_t;
 use crate::types::wasm_tabletype_t;
@@ -74,10 +74,11 @@ pub unsafe extern "C" fn wasmtime_table_set(
     // SAFETY: a live context (the header's contract).
     let mut ctx = unsafe { crate::store::context(context) };
     let t = table.table(ctx.id());
-    match value.to_val(ctx.id()) {
-        Ok(v) => crate::error::to_c(t.set(&mut ctx, index, v)),
-        Err(e) => Some(new_error(e)),
-    }
+    crate::error::to_c(
+        value
+            .to_val(ctx.id())
+            .and_then(|v| t.set(&mut ctx, index, v)),
+    )
 }
 
 #[unsafe(no_mangle)]

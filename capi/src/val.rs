@@ -77,13 +77,7 @@ impl wasmtime_val_t {
             Val::FuncRef(f) => (
                 WASMTIME_FUNCREF,
                 wasmtime_valunion_t {
-                    funcref: match f {
-                        Some(f) => wasmtime_func_t::from_func(f),
-                        None => wasmtime_func_t {
-                            store_id: 0,
-                            private: std::ptr::null_mut(),
-                        },
-                    },
+                    funcref: wasmtime_func_t::from_funcref(f),
                 },
             ),
             Val::ExternRef(e) => (

@@ -9,7 +9,7 @@
 //! and carries its own host info. Objects made in a store hold a reference
 //! to it, so the store's contents live until the last of them is deleted.
 
-use crate::ffi::HostInfo;
+use crate::ffi::Finalized;
 use crate::store::{StoreData, WasmStore, wasm_store_t};
 use crate::trap::wasm_trap_t;
 use crate::types::{
@@ -44,14 +44,14 @@ pub(crate) enum RefKind {
 #[repr(C)]
 pub struct wasm_ref_t {
     kind: RefKind,
-    host_info: HostInfo,
+    host_info: Finalized,
 }
 
 impl wasm_ref_t {
     pub(crate) fn new(kind: RefKind) -> wasm_ref_t {
         wasm_ref_t {
             kind,
-            host_info: HostInfo::none(),
+            host_info: Finalized::none(),
         }
     }
 }
@@ -192,10 +192,7 @@ pub(crate) fn ref_copy(r: &wasm_ref_t) -> *mut wasm_ref_t {
     // with this header is `repr(C)` with it first).
     unsafe {
         match r.kind {
-            RefKind::Extern => {
-                let e = &*ptr.cast::<wasm_extern_t>();
-                Box::into_raw(wasm_extern_t::new(e.store.clone(), e.which)).cast()
-            }
+            RefKind::Extern => Box::into_raw(extern_copy(&*ptr.cast())).cast(),
             RefKind::Instance => Box::into_raw(wasm_instance_copy(&*ptr.cast())).cast(),
             RefKind::Module => Box::into_raw(wasm_module_copy(&*ptr.cast())).cast(),
             RefKind::Foreign => Box::into_raw(wasm_foreign_new_internal()).cast(),
@@ -237,6 +234,10 @@ macro_rules! ref_functions {
     ($t:ident, $kind:ident, $delete:ident, $copy:ident, $same:ident, $get_info:ident,
      $set_info:ident, $set_info_fin:ident, $as_ref:ident, $as_ref_const:ident,
      $ref_as:ident, $ref_as_const:ident, $copy_fn:expr, $same_fn:expr, $is:expr) => {
+        // SAFETY: the reference object types are `repr(C)` (or
+        // `repr(transparent)` over one) with a `wasm_ref_t` first.
+        unsafe impl RefObject for $t {}
+
         #[unsafe(no_mangle)]
         pub extern "C" fn $delete(x: Option<Box<$t>>) {
             drop(x);
@@ -254,12 +255,12 @@ macro_rules! ref_functions {
 
         #[unsafe(no_mangle)]
         pub extern "C" fn $get_info(x: &$t) -> *mut c_void {
-            header(x).host_info.get()
+            header(x).host_info.data
         }
 
         #[unsafe(no_mangle)]
         pub extern "C" fn $set_info(x: &mut $t, info: *mut c_void) {
-            header_mut(x).host_info.set(info, None);
+            header_mut(x).host_info = Finalized::new(info, None);
         }
 
         #[unsafe(no_mangle)]
@@ -268,7 +269,7 @@ macro_rules! ref_functions {
             info: *mut c_void,
             finalizer: Option<extern "C" fn(*mut c_void)>,
         ) {
-            header_mut(x).host_info.set(info, finalizer);
+            header_mut(x).host_info = Finalized::new(info, finalizer);
         }
 
         #[unsafe(no_mangle)]
@@ -303,15 +304,22 @@ macro_rules! ref_functions {
     };
 }
 
-/// The header of an object (every one is `repr(C)` with it first).
-fn header<T>(x: &T) -> &wasm_ref_t {
-    // SAFETY: only called with the reference object types, which start
-    // with a `wasm_ref_t` (`repr(C)`/`repr(transparent)` chains).
+/// A reference object type.
+///
+/// # Safety
+///
+/// Implementors start with a `wasm_ref_t` (`repr(C)`, or
+/// `repr(transparent)` over such a type).
+unsafe trait RefObject {}
+
+/// The header of a reference object.
+fn header<T: RefObject>(x: &T) -> &wasm_ref_t {
+    // SAFETY: `T: RefObject` starts with a `wasm_ref_t`.
     unsafe { &*(x as *const T).cast::<wasm_ref_t>() }
 }
 
 /// As [`header`], mutably.
-fn header_mut<T>(x: &mut T) -> &mut wasm_ref_t {
+fn header_mut<T: RefObject>(x: &mut T) -> &mut wasm_ref_t {
     // SAFETY: as for `header`.
     unsafe { &mut *(x as *mut T).cast::<wasm_ref_t>() }
 }
@@ -438,11 +446,7 @@ ref_functions!(
     wasm_instance_as_ref_const,
     wasm_ref_as_instance,
     wasm_ref_as_instance_const,
-    |x: &wasm_instance_t| Box::new(wasm_instance_t {
-        header: wasm_ref_t::new(RefKind::Instance),
-        store: x.store.clone(),
-        instance: x.instance,
-    }),
+    |x: &wasm_instance_t| instance_box(&x.store, x.instance),
     |a: &wasm_instance_t, b: &wasm_instance_t| a.instance.to_raw_parts()
         == b.instance.to_raw_parts(),
     |_: &wasm_instance_t| true
@@ -491,12 +495,12 @@ pub extern "C" fn wasm_trap_same(a: &wasm_trap_t, b: &wasm_trap_t) -> bool {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_trap_get_host_info(x: &wasm_trap_t) -> *mut c_void {
-    x.header.host_info.get()
+    x.header.host_info.data
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_trap_set_host_info(x: &mut wasm_trap_t, info: *mut c_void) {
-    x.header.host_info.set(info, None);
+    x.header.host_info = Finalized::new(info, None);
 }
 
 #[unsafe(no_mangle)]
@@ -505,7 +509,7 @@ pub extern "C" fn wasm_trap_set_host_info_with_finalizer(
     info: *mut c_void,
     finalizer: Option<extern "C" fn(*mut c_void)>,
 ) {
-    x.header.host_info.set(info, finalizer);
+    x.header.host_info = Finalized::new(info, finalizer);
 }
 
 #[unsafe(no_mangle)]
@@ -564,12 +568,12 @@ pub extern "C" fn wasm_ref_same(a: Option<&wasm_ref_t>, b: Option<&wasm_ref_t>) 
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_ref_get_host_info(r: &wasm_ref_t) -> *mut c_void {
-    r.host_info.get()
+    r.host_info.data
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_ref_set_host_info(r: &mut wasm_ref_t, info: *mut c_void) {
-    r.host_info.set(info, None);
+    r.host_info = Finalized::new(info, None);
 }
 
 #[unsafe(no_mangle)]
@@ -578,7 +582,7 @@ pub extern "C" fn wasm_ref_set_host_info_with_finalizer(
     info: *mut c_void,
     finalizer: Option<extern "C" fn(*mut c_void)>,
 ) {
-    r.host_info.set(info, finalizer);
+    r.host_info = Finalized::new(info, finalizer);
 }
 
 // Foreign objects.
@@ -595,12 +599,7 @@ pub extern "C" fn wasm_foreign_new(_store: &wasm_store_t) -> Box<wasm_foreign_t>
 
 // Values.
 
-pub const WASM_I32: u8 = 0;
-pub const WASM_I64: u8 = 1;
-pub const WASM_F32: u8 = 2;
-pub const WASM_F64: u8 = 3;
-pub const WASM_EXTERNREF: u8 = 128;
-pub const WASM_FUNCREF: u8 = 129;
+use crate::types::{WASM_EXTERNREF, WASM_F32, WASM_F64, WASM_FUNCREF, WASM_I32, WASM_I64};
 
 /// The runtime value of a `wasm_val_t` used in `store`.
 pub(crate) fn val_to_rt(v: &wasm_val_t, store: &WasmStore) -> Result<Val> {
@@ -621,10 +620,7 @@ pub(crate) fn val_to_rt(v: &wasm_val_t, store: &WasmStore) -> Result<Val> {
                     if f.ext.store.id() != store.id() {
                         bail!("a function of another store");
                     }
-                    let Extern::Func(f) = f.ext.which else {
-                        unreachable!()
-                    };
-                    Val::FuncRef(Some(f))
+                    Val::FuncRef(Some(f.func()))
                 }
             }
             WASM_EXTERNREF => {
@@ -770,7 +766,7 @@ pub extern "C" fn wasm_func_new_with_env(
     env: *mut c_void,
     finalizer: Option<extern "C" fn(*mut c_void)>,
 ) -> Box<wasm_func_t> {
-    let env = crate::ffi::Finalized::new(env, finalizer);
+    let env = Finalized::new(env, finalizer);
     host_func(&store.store, ty.ty(), move |args, results| {
         let env = &env;
         callback(env.data, args, results)
@@ -1036,11 +1032,14 @@ pub extern "C" fn wasm_memory_grow(m: &mut wasm_memory_t, delta: u32) -> bool {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_extern_kind(e: &wasm_extern_t) -> u8 {
+    use crate::types::{
+        WASM_EXTERN_FUNC, WASM_EXTERN_GLOBAL, WASM_EXTERN_MEMORY, WASM_EXTERN_TABLE,
+    };
     match e.which {
-        Extern::Func(_) => 0,
-        Extern::Global(_) => 1,
-        Extern::Table(_) => 2,
-        Extern::Memory(_) => 3,
+        Extern::Func(_) => WASM_EXTERN_FUNC,
+        Extern::Global(_) => WASM_EXTERN_GLOBAL,
+        Extern::Table(_) => WASM_EXTERN_TABLE,
+        Extern::Memory(_) => WASM_EXTERN_MEMORY,
     }
 }
 
@@ -1052,6 +1051,14 @@ pub extern "C" fn wasm_extern_type(e: &wasm_extern_t) -> Box<wasm_externtype_t> 
 
 // Modules.
 
+fn instance_box(store: &Arc<WasmStore>, instance: Instance) -> Box<wasm_instance_t> {
+    Box::new(wasm_instance_t {
+        header: wasm_ref_t::new(RefKind::Instance),
+        store: store.clone(),
+        instance,
+    })
+}
+
 fn module_box(module: Module) -> Box<wasm_module_t> {
     Box::new(wasm_module_t {
         header: wasm_ref_t::new(RefKind::Module),
@@ -1059,18 +1066,13 @@ fn module_box(module: Module) -> Box<wasm_module_t> {
     })
 }
 
-/// The engine of a `wasm_store_t`.
-fn engine_of(store: &WasmStore) -> kiln_runtime::Engine {
-    store.context().engine().clone()
-}
-
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_module_new(
     store: &wasm_store_t,
     binary: &wasm_byte_vec_t,
 ) -> Option<Box<wasm_module_t>> {
-    let engine = engine_of(&store.store);
-    Module::from_binary(&engine, binary.as_slice())
+    let engine = store.store.engine();
+    Module::from_binary(engine, binary.as_slice())
         .ok()
         .map(module_box)
 }
@@ -1088,19 +1090,19 @@ pub extern "C" fn wasm_module_deserialize(
     store: &wasm_store_t,
     bytes: &wasm_byte_vec_t,
 ) -> Option<Box<wasm_module_t>> {
-    let engine = engine_of(&store.store);
+    let engine = store.store.engine();
     // SAFETY: the header documents that the bytes must come from
     // `wasm_module_serialize`; damaged bytes are rejected by the format's
     // checks (and give NULL).
-    unsafe { Module::deserialize(&engine, bytes.as_slice()) }
+    unsafe { Module::deserialize(engine, bytes.as_slice()) }
         .ok()
         .map(module_box)
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasm_module_validate(store: &wasm_store_t, binary: &wasm_byte_vec_t) -> bool {
-    let engine = engine_of(&store.store);
-    Module::validate(&engine, binary.as_slice()).is_ok()
+    let engine = store.store.engine();
+    Module::validate(engine, binary.as_slice()).is_ok()
 }
 
 #[unsafe(no_mangle)]
@@ -1131,8 +1133,8 @@ pub extern "C" fn wasm_module_obtain(
     store: &wasm_store_t,
     shared: &wasm_shared_module_t,
 ) -> Option<Box<wasm_module_t>> {
-    let engine = engine_of(&store.store);
-    kiln_runtime::Engine::same(&engine, shared.module.engine())
+    let engine = store.store.engine();
+    kiln_runtime::Engine::same(engine, shared.module.engine())
         .then(|| module_box(shared.module.clone()))
 }
 
@@ -1169,11 +1171,7 @@ pub unsafe extern "C" fn wasm_instance_new(
                 // SAFETY: a writable out pointer when not NULL.
                 unsafe { trap.write(std::ptr::null_mut()) };
             }
-            Some(Box::new(wasm_instance_t {
-                header: wasm_ref_t::new(RefKind::Instance),
-                store: store.clone(),
-                instance,
-            }))
+            Some(instance_box(store, instance))
         }
         Err(e) => {
             if !trap.is_null() {

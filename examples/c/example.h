@@ -3,13 +3,15 @@
  *
  * exit_with_error prints why an API call failed (an error or a trap),
  * frees it and exits; load_module reads a .wat file, converts it to the
- * binary format with wasmtime_wat2wasm and compiles it.
+ * binary format with wasmtime_wat2wasm and compiles it; get_export looks
+ * an export up by name and kind.
  */
 #ifndef KILN_EXAMPLE_H
 #define KILN_EXAMPLE_H
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <wasmtime.h>
 
 /* Print a message for `error` or `trap` (whichever is set), free it, exit. */
@@ -58,6 +60,20 @@ static wasmtime_module_t *load_module(wasm_engine_t *engine, const char *path) {
   if (error != NULL)
     exit_with_error("compiling the module", error, NULL);
   return module;
+}
+
+/* Find the export `name` of the expected kind, or exit. */
+static wasmtime_extern_t get_export(wasmtime_context_t *context,
+                                    const wasmtime_instance_t *instance,
+                                    const char *name, wasmtime_extern_kind_t kind) {
+  wasmtime_extern_t item;
+  if (!wasmtime_instance_export_get(context, instance, name, strlen(name),
+                                    &item) ||
+      item.kind != kind) {
+    fprintf(stderr, "error: missing export `%s`\n", name);
+    exit(1);
+  }
+  return item;
 }
 
 #endif

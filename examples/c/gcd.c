@@ -30,12 +30,8 @@ int main(void) {
   if (error != NULL || trap != NULL)
     exit_with_error("instantiating", error, trap);
 
-  wasmtime_extern_t gcd;
-  if (!wasmtime_instance_export_get(context, &instance, "gcd", 3, &gcd) ||
-      gcd.kind != WASMTIME_EXTERN_FUNC) {
-    fprintf(stderr, "error: no function export `gcd`\n");
-    return 1;
-  }
+  wasmtime_extern_t gcd =
+      get_export(context, &instance, "gcd", WASMTIME_EXTERN_FUNC);
 
   /* Each value carries its type (`kind`) next to its payload (`of`).
    * wasmtime_func_call checks both the count and the types against the

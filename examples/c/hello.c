@@ -62,12 +62,8 @@ int main(void) {
     exit_with_error("instantiating", error, trap);
 
   /* Look up the export `run` and make sure it is a function. */
-  wasmtime_extern_t run;
-  if (!wasmtime_instance_export_get(context, &instance, "run", 3, &run) ||
-      run.kind != WASMTIME_EXTERN_FUNC) {
-    fprintf(stderr, "error: no function export `run`\n");
-    return 1;
-  }
+  wasmtime_extern_t run =
+      get_export(context, &instance, "run", WASMTIME_EXTERN_FUNC);
 
   /* `run : () -> ()`, so no arguments and no results. */
   printf("Calling run...\n");

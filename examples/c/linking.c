@@ -49,23 +49,15 @@ int main(void) {
     exit_with_error("instantiating linking2", error, trap);
 
   /* The greeting lives in linking1's memory. */
-  wasmtime_extern_t memory;
-  if (!wasmtime_instance_export_get(context, &instance1, "memory", 6, &memory) ||
-      memory.kind != WASMTIME_EXTERN_MEMORY) {
-    fprintf(stderr, "error: linking1 has no memory export\n");
-    return 1;
-  }
+  wasmtime_extern_t memory =
+      get_export(context, &instance1, "memory", WASMTIME_EXTERN_MEMORY);
   const char *greeting =
       (const char *)wasmtime_memory_data(context, &memory.of.memory);
   printf("Greeting before: %.20s\n", greeting);
 
   /* linking2's `run` edits the shared memory and calls back into linking1. */
-  wasmtime_extern_t run;
-  if (!wasmtime_instance_export_get(context, &instance2, "run", 3, &run) ||
-      run.kind != WASMTIME_EXTERN_FUNC) {
-    fprintf(stderr, "error: linking2 has no function export `run`\n");
-    return 1;
-  }
+  wasmtime_extern_t run =
+      get_export(context, &instance2, "run", WASMTIME_EXTERN_FUNC);
   wasmtime_val_t result;
   error = wasmtime_func_call(context, &run.of.func, NULL, 0, &result, 1, &trap);
   if (error != NULL || trap != NULL)

@@ -15,20 +15,6 @@
 
 #include "example.h"
 
-/* Find the export `name` of the expected kind, or exit. */
-static wasmtime_extern_t get_export(wasmtime_context_t *context,
-                                    wasmtime_instance_t *instance,
-                                    const char *name, wasmtime_extern_kind_t kind) {
-  wasmtime_extern_t item;
-  if (!wasmtime_instance_export_get(context, instance, name, strlen(name),
-                                    &item) ||
-      item.kind != kind) {
-    fprintf(stderr, "error: missing export `%s`\n", name);
-    exit(1);
-  }
-  return item;
-}
-
 /*
  * Call `func` with up to two i32 arguments and at most one i32 result.
  * Errors (bad arguments and the like) end the program; a trap is handed

@@ -233,22 +233,14 @@ impl Func {
         len: usize,
     ) -> Result<()> {
         let store = store.as_context_mut().0;
-        if let FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } =
-            self.kind
-        {
-            store.opaque.check(self.store);
-            let entry = WasmEntry::new(&store.opaque, instance, index);
-            let need = entry.slots;
-            if len < need {
-                bail!("expected at least {need} value slots, got {len}");
+        store.opaque.check(self.store);
+        let (entry, ty) = match self.kind {
+            FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
+                let (entry, ty) = WasmEntry::with_ty(&store.opaque, instance, index);
+                (Some(entry), ty)
             }
-            if need == 0 || values.is_aligned() {
-                // SAFETY: the caller guarantees `len >= need` slots, of the
-                // parameter types; `entry` is this function's.
-                return unsafe { entry.call(&mut store.opaque, values) };
-            }
-        }
-        let ty = self.ty_ref(&store.opaque);
+            FuncKind::Host(i) => (None, &store.opaque.host_func_info[i as usize].ty),
+        };
         let (need, nresults) = (
             ty.params().len().max(ty.results().len()),
             ty.results().len(),
@@ -256,6 +248,17 @@ impl Func {
         if len < need {
             bail!("expected at least {need} value slots, got {len}");
         }
+        // The array trampolines move each value with one load or store of
+        // at most 8 bytes (there are no 128-bit values), so the 8-byte
+        // alignment C guarantees for `wasmtime_val_raw_t` arrays suffices.
+        if let Some(entry) = entry
+            && (values as usize).is_multiple_of(8)
+        {
+            // SAFETY: the caller guarantees `len >= need` slots of the
+            // parameter types; `entry` is this function's.
+            return unsafe { entry.call(&mut store.opaque, values) };
+        }
+        // A host function takes a slice, which needs `ValRaw`'s alignment.
         if need == 0 {
             return self.call_raw(store, &mut []);
         }
@@ -264,8 +267,6 @@ impl Func {
             let values = unsafe { std::slice::from_raw_parts_mut(values, need) };
             return self.call_raw(store, values);
         }
-        // C arrays of `wasmtime_val_raw_t` are 8-byte aligned: go through
-        // the store's aligned buffer.
         let mut buf = std::mem::take(&mut store.opaque.call_buf);
         buf.clear();
         // SAFETY: `need` readable slots (caller's contract), unaligned.
@@ -445,12 +446,6 @@ impl Func {
         self.ty_ref(store).clone()
     }
 
-    /// Runs `f` on the function's type, borrowed from the store (no
-    /// reference count touched, unlike [`Func::ty`]).
-    pub fn with_ty<R>(&self, store: impl AsContext, f: impl FnOnce(&FuncType) -> R) -> R {
-        f(self.ty_ref(&store.as_context().0.opaque))
-    }
-
     /// The function's type, borrowed from the store (no reference count
     /// touched: the call paths use this).
     pub(crate) fn ty_ref<'a>(&self, store: &'a StoreOpaque) -> &'a FuncType {
@@ -479,17 +474,7 @@ impl Func {
                 vmctx: store.host_func_info[i as usize].func_ref.vmctx,
             },
             FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
-                let inst = &store.instances[instance as usize];
-                let info = inst.module.info();
-                if info.is_imported_func(index) {
-                    // SAFETY: the slot was written at instantiation.
-                    unsafe { inst.vmctx.read(inst.module.offsets().imported_func(index)) }
-                } else {
-                    VMFuncImport {
-                        wasm_call: inst.module.code().func_ptr(index - info.num_imported_funcs),
-                        vmctx: inst.vmctx.as_ptr(),
-                    }
-                }
+                store.instances[instance as usize].func_target(index)
             }
         }
     }
@@ -552,27 +537,6 @@ impl Func {
         outcome
     }
 
-    /// Calls with arguments and results in `values`, which the caller
-    /// has already sized and type-checked (the fastest host entry).
-    ///
-    /// # Errors
-    ///
-    /// A trap or host error during the call.
-    ///
-    /// # Safety
-    ///
-    /// `values` holds at least `max(params, results)` slots, the arguments
-    /// of the parameter types (references only of this store).
-    pub unsafe fn call_slots<T>(
-        &self,
-        mut store: impl AsContextMut<Data = T>,
-        values: &mut [ValRaw],
-    ) -> Result<()> {
-        let store = store.as_context_mut().0;
-        store.opaque.check(self.store);
-        self.call_raw(store, values)
-    }
-
     /// Checks and fills in a call, then makes it, looking the function up
     /// once: `prepare` sees the function's type and `values`, writes the
     /// arguments and returns what the caller wants back with the number of
@@ -596,7 +560,7 @@ impl Func {
             FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
                 let (entry, ty) = WasmEntry::with_ty(&store.opaque, instance, index);
                 let (r, n) = prepare(ty, values)?;
-                debug_assert!(n >= entry.slots && n <= values.len());
+                debug_assert!(n >= ty.params().len().max(ty.results().len()) && n <= values.len());
                 // SAFETY: `prepare` wrote the arguments into enough slots
                 // (caller's contract); `entry` is this function's.
                 let outcome = unsafe { entry.call(&mut store.opaque, values.as_mut_ptr()) };
@@ -628,7 +592,7 @@ impl Func {
                 unsafe { (*func)(caller, values) }
             }
             FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
-                let entry = WasmEntry::new(&store.opaque, instance, index);
+                let (entry, ..) = WasmEntry::new(&store.opaque, instance, index);
                 // SAFETY: `values` holds enough slots of the right types
                 // (caller's contract); `entry` is this function's.
                 unsafe { entry.call(&mut store.opaque, values.as_mut_ptr()) }
@@ -666,8 +630,6 @@ impl Func {
 /// Everything a call of wasm function `index` of `instance` needs, read
 /// from the instance and its module once.
 struct WasmEntry {
-    /// Value slots the call uses: max(params, results).
-    slots: usize,
     trampoline: *const u8,
     callee: *const u8,
     vmctx: *mut u8,
@@ -675,45 +637,40 @@ struct WasmEntry {
 }
 
 impl WasmEntry {
+    /// The entry of function `index` of `instance`, and the index of its
+    /// type in the module.
     #[inline]
-    fn new(store: &StoreOpaque, instance: u32, index: u32) -> WasmEntry {
-        WasmEntry::with_ty(store, instance, index).0
+    fn new(
+        store: &StoreOpaque,
+        instance: u32,
+        index: u32,
+    ) -> (WasmEntry, &crate::instance::InstanceData, u32) {
+        let inst = &store.instances[instance as usize];
+        let ty_index = inst.module.info().funcs[index as usize];
+        let target = inst.func_target(index);
+        let entry = WasmEntry {
+            trampoline: inst.module.code().array_trampoline(ty_index),
+            callee: target.wasm_call,
+            vmctx: target.vmctx,
+            caller_vmctx: inst.vmctx.as_ptr(),
+        };
+        (entry, inst, ty_index)
     }
 
     /// The entry and the function's type.
     #[inline]
     fn with_ty(store: &StoreOpaque, instance: u32, index: u32) -> (WasmEntry, &FuncType) {
-        let inst = &store.instances[instance as usize];
-        let module = &inst.module;
-        let info = module.info();
-        let ty_index = info.funcs[index as usize];
-        let ty = &info.types[ty_index as usize];
-        let caller_vmctx = inst.vmctx.as_ptr();
-        let (callee, vmctx) = if info.is_imported_func(index) {
-            // SAFETY: the slot was written at instantiation.
-            let import: VMFuncImport =
-                unsafe { inst.vmctx.read(module.offsets().imported_func(index)) };
-            (import.wasm_call, import.vmctx)
-        } else {
-            let code = module.code();
-            (code.func_ptr(index - info.num_imported_funcs), caller_vmctx)
-        };
-        let entry = WasmEntry {
-            slots: ty.params().len().max(ty.results().len()),
-            trampoline: module.code().array_trampoline(ty_index),
-            callee,
-            vmctx,
-            caller_vmctx,
-        };
-        (entry, ty)
+        let (entry, inst, ty_index) = WasmEntry::new(store, instance, index);
+        (entry, &inst.module.info().types[ty_index as usize])
     }
 
     /// Calls with arguments and results in `values`.
     ///
     /// # Safety
     ///
-    /// `values` holds `self.slots` slots, the first ones the arguments of
-    /// the function's parameter types; `self` was made from `store`.
+    /// `values` holds max(params, results) slots, 8-byte aligned, the first
+    /// ones the arguments of the function's parameter types; `self` was
+    /// made from `store`.
     #[inline]
     unsafe fn call(&self, store: &mut StoreOpaque, values: *mut ValRaw) -> Result<()> {
         let lookup: *const dyn CodeLookup = &*store;

@@ -7,7 +7,7 @@ use crate::func::{Func, FuncKind, TypedFunc, WasmParams, WasmResults};
 use crate::store::{AsContextMut, StoreOpaque};
 use crate::trap::Trap;
 use crate::vm::alloc::{MemoryImage, allocator_of};
-use crate::vm::{VMContextBox, VMFuncRef, VMGlobalDefinition, ValRaw};
+use crate::vm::{VMContextBox, VMFuncImport, VMFuncRef, VMGlobalDefinition, ValRaw};
 use anyhow::{Result, anyhow, bail};
 use kiln_engine::module_info::{ConstExpr, SegmentMode, TableInit};
 use kiln_engine::vm_layout::VMOffsets;
@@ -66,6 +66,23 @@ unsafe impl Send for Import {}
 unsafe impl Sync for Import {}
 
 impl InstanceData {
+    /// The code and VMContext a call of function `index` enters: the
+    /// module's own code, or what the import was bound to.
+    #[inline]
+    pub(crate) fn func_target(&self, index: u32) -> VMFuncImport {
+        let info = self.module.info();
+        if info.is_imported_func(index) {
+            // SAFETY: every imported function's slot was written at
+            // instantiation, with a `VMFuncImport`.
+            unsafe { self.vmctx.read(self.module.offsets().imported_func(index)) }
+        } else {
+            VMFuncImport {
+                wasm_call: self.module.code().func_ptr(index - info.num_imported_funcs),
+                vmctx: self.vmctx.as_ptr(),
+            }
+        }
+    }
+
     /// The raw reference an element-segment item evaluates to.
     pub fn elem_item(&self, item: ConstExpr) -> usize {
         eval_const(&self.vmctx, &self.module, item)

@@ -233,13 +233,33 @@ impl<T> Store<T> {
 impl<T: 'static> Store<T> {
     /// Sets what this store's wasm may allocate (see [`StoreLimits`]).
     pub fn limiter(&mut self, limits: StoreLimits) {
-        self.inner.opaque.limits = limits;
+        self.as_context_mut().limiter(limits);
     }
 
     /// Calls `callback` whenever wasm in this store reaches its epoch
     /// deadline, instead of trapping: it may keep the wasm running with a
     /// new deadline, or return an error, which traps the wasm and is
     /// returned to its caller.
+    pub fn epoch_deadline_callback(
+        &mut self,
+        callback: impl FnMut(StoreContextMut<'_, T>) -> anyhow::Result<UpdateDeadline> + Send + 'static,
+    ) {
+        self.as_context_mut().epoch_deadline_callback(callback);
+    }
+
+    /// Traps wasm that reaches its epoch deadline (the default).
+    pub fn epoch_deadline_trap(&mut self) {
+        self.as_context_mut().epoch_deadline_trap();
+    }
+}
+
+impl<T: 'static> StoreContextMut<'_, T> {
+    /// As [`Store::limiter`].
+    pub fn limiter(&mut self, limits: StoreLimits) {
+        self.0.opaque.limits = limits;
+    }
+
+    /// As [`Store::epoch_deadline_callback`].
     pub fn epoch_deadline_callback(
         &mut self,
         mut callback: impl FnMut(StoreContextMut<'_, T>) -> anyhow::Result<UpdateDeadline>
@@ -253,12 +273,12 @@ impl<T: 'static> Store<T> {
             let UpdateDeadline::Continue(ticks) = callback(ctx)?;
             Ok(ticks)
         };
-        self.inner.opaque.epoch_callback = Some(Box::new(erased));
+        self.0.opaque.epoch_callback = Some(Box::new(erased));
     }
 
-    /// Traps wasm that reaches its epoch deadline (the default).
+    /// As [`Store::epoch_deadline_trap`].
     pub fn epoch_deadline_trap(&mut self) {
-        self.inner.opaque.epoch_callback = None;
+        self.0.opaque.epoch_callback = None;
     }
 }
 

@@ -69,6 +69,17 @@ static inline wasmtime_module_t *compile_wat(wasm_engine_t *engine, const char *
   return module;
 }
 
+/* The export `name` of `inst`, which must exist and be of `kind`. */
+static inline wasmtime_extern_t get_export(wasmtime_context_t *ctx,
+                                           const wasmtime_instance_t *inst,
+                                           const char *name,
+                                           wasmtime_extern_kind_t kind) {
+  wasmtime_extern_t item;
+  CHECK(wasmtime_instance_export_get(ctx, inst, name, strlen(name), &item));
+  CHECK(item.kind == kind);
+  return item;
+}
+
 /* The trap code of `trap` (deleting it), or -1 if it has none. */
 static inline int take_trap_code(wasm_trap_t *trap) {
   CHECK(trap != NULL);

@@ -21,9 +21,7 @@ int main(void) {
   CHECK_OK(wasmtime_instance_new(ctx, module, NULL, 0, &instance, &trap));
   CHECK_NO_TRAP(trap);
 
-  wasmtime_extern_t gcd;
-  CHECK(wasmtime_instance_export_get(ctx, &instance, "gcd", 3, &gcd));
-  CHECK(gcd.kind == WASMTIME_EXTERN_FUNC);
+  wasmtime_extern_t gcd = get_export(ctx, &instance, "gcd", WASMTIME_EXTERN_FUNC);
 
   wasm_functype_t *ty = wasmtime_func_type(ctx, &gcd.of.func);
   const wasm_valtype_vec_t *params = wasm_functype_params(ty);

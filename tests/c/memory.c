@@ -35,9 +35,7 @@ int main(void) {
   CHECK_OK(wasmtime_instance_new(ctx, module, NULL, 0, &inst, &trap));
   CHECK_NO_TRAP(trap);
 
-  wasmtime_extern_t mem;
-  CHECK(wasmtime_instance_export_get(ctx, &inst, "mem", 3, &mem));
-  CHECK(mem.kind == WASMTIME_EXTERN_MEMORY);
+  wasmtime_extern_t mem = get_export(ctx, &inst, "mem", WASMTIME_EXTERN_MEMORY);
   CHECK(wasmtime_memory_size(ctx, &mem.of.memory) == 1);
   CHECK(wasmtime_memory_data_size(ctx, &mem.of.memory) == 65536);
   CHECK(wasmtime_memory_page_size(ctx, &mem.of.memory) == 65536);
