@@ -148,7 +148,7 @@ pub unsafe extern "C" fn wasmtime_module_deserialize_file(
     // SAFETY: a C string (the header's contract).
     let path = unsafe { crate::ffi::c_str(path, "file path") };
     // SAFETY: as for `wasmtime_module_deserialize`; the file must not
-    // change while it loads (the header's contract).
+    // change while the module lives (the header's contract).
     let result = unsafe { Module::deserialize_file(&engine.engine, &*path) }
         .map(wasmtime_module_t::into_raw);
     // SAFETY: a writable out pointer (the header's contract).

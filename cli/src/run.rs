@@ -184,14 +184,16 @@ pub fn read_module(path: &Path) -> Result<Vec<u8>> {
         .into_owned())
 }
 
-/// Compiles a binary read from `path`, or loads it if it is precompiled;
-/// errors name the file.
+/// Compiles a binary read from `path`, or loads `path` (mapped) if it is
+/// precompiled; errors name the file.
 fn compile(engine: &Engine, path: &Path, binary: &[u8]) -> Result<Module> {
     if kiln_runtime::is_serialized(binary) {
-        // SAFETY: running a precompiled file trusts it as `wasmtime run
-        // --allow-precompiled` does: it must come from `kiln compile`.
-        // Damaged or mismatched files are rejected by the format checks.
-        return unsafe { Module::deserialize(engine, binary) }
+        // SAFETY: `kiln run` runs a precompiled file as machine code: the
+        // user who passes one vouches that it came from `kiln compile`
+        // (Kiln has no opt-in flag; damaged or mismatched files are still
+        // rejected by the format's checks), and that it does not change
+        // while this process runs.
+        return unsafe { Module::deserialize_file(engine, path) }
             .with_context(|| format!("failed to load `{}`", path.display()));
     }
     Module::from_binary(engine, binary)

@@ -7,6 +7,7 @@
 //! it is made executable, so lookups need no lock.
 
 use crate::TrapCode;
+use crate::mapping::FileMapping;
 use anyhow::{Context as _, Result};
 use std::ops::Range;
 
@@ -35,25 +36,14 @@ enum CodeMemory {
     /// Memory of our own, written then made executable.
     Alloc(region::Allocation),
     /// A private read-and-execute mapping of a precompiled module's file.
-    File { ptr: *mut u8, len: usize },
+    File(FileMapping),
 }
 
 impl CodeMemory {
     fn base(&self) -> *const u8 {
         match self {
             CodeMemory::Alloc(mem) => mem.as_ptr::<u8>(),
-            CodeMemory::File { ptr, .. } => *ptr,
-        }
-    }
-}
-
-impl Drop for CodeMemory {
-    fn drop(&mut self) {
-        if let CodeMemory::File { ptr, len } = *self {
-            // SAFETY: unmapping exactly the mapping made in
-            // `CodeImage::from_file`, once; no code runs from it any more
-            // (its module is gone).
-            unsafe { libc::munmap(ptr.cast(), len) };
+            CodeMemory::File(map) => map.as_ptr(),
         }
     }
 }
@@ -62,30 +52,29 @@ impl Drop for CodeMemory {
 pub struct CodeImage {
     mem: CodeMemory,
     len: usize,
-    /// Code range of each defined function.
-    funcs: Vec<Range<u32>>,
-    /// Array-call entry trampoline of each type-section type.
-    array_trampolines: Vec<u32>,
-    /// Wasm-to-host trampoline of each type-section type.
-    host_trampolines: Vec<u32>,
-    traps: Vec<(u32, TrapCode)>,
-    addr_map: Vec<(u32, u32)>,
+    tables: CodeTables,
 }
 
 /// The tables of a [`CodeImage`], offsets relative to its start.
 pub(crate) struct CodeTables {
+    /// Code range of each defined function.
     pub funcs: Vec<Range<u32>>,
+    /// Array-call entry trampoline of each type-section type.
     pub array_trampolines: Vec<u32>,
+    /// Wasm-to-host trampoline of each type-section type.
     pub host_trampolines: Vec<u32>,
+    /// (code offset, trap code), sorted.
     pub traps: Vec<(u32, TrapCode)>,
+    /// (code offset, wasm offset), sorted.
     pub addr_map: Vec<(u32, u32)>,
 }
 
 impl CodeTables {
     /// Checks the invariants lookups rely on: every offset inside an image
     /// of `len` bytes, function ranges sorted and disjoint, trap and
-    /// address tables sorted.
-    fn check(&self, len: usize) -> Result<()> {
+    /// address tables sorted. Built tables hold these by construction;
+    /// loaded ones are checked before use.
+    pub(crate) fn check(&self, len: usize) -> Result<()> {
         let len = u32::try_from(len).context("code image larger than 4 GiB")?;
         let mut end = 0;
         for r in &self.funcs {
@@ -120,7 +109,7 @@ impl CodeTables {
 }
 
 // SAFETY: the image is immutable once built (read and executed only), and
-// its memory (an allocation or a file mapping) is just an owned mapping.
+// its memory (an allocation or a file mapping) is owned.
 unsafe impl Send for CodeImage {}
 // SAFETY: as above; shared access only reads.
 unsafe impl Sync for CodeImage {}
@@ -170,14 +159,13 @@ impl CodeImage {
     }
 
     /// Maps a laid-out image (relocations applied, so position-independent)
-    /// executable, with its tables.
+    /// executable, with its tables (valid for it: see
+    /// [`CodeTables::check`]).
     ///
     /// # Errors
     ///
-    /// The tables point outside the image or are not sorted, or the
-    /// memory cannot be mapped.
+    /// The memory cannot be mapped.
     pub(crate) fn from_parts(bytes: &[u8], tables: CodeTables) -> Result<CodeImage> {
-        tables.check(bytes.len())?;
         let len = bytes.len().max(1);
         let mut mem =
             region::alloc(len, region::Protection::READ_WRITE).context("allocating code memory")?;
@@ -191,30 +179,11 @@ impl CodeImage {
             region::protect(image, len, region::Protection::READ_EXECUTE)
                 .context("making code executable")?;
         }
-        Ok(CodeImage::assemble(
-            CodeMemory::Alloc(mem),
-            bytes.len(),
+        Ok(CodeImage {
+            mem: CodeMemory::Alloc(mem),
+            len: bytes.len(),
             tables,
-        ))
-    }
-
-    fn assemble(mem: CodeMemory, len: usize, tables: CodeTables) -> CodeImage {
-        let CodeTables {
-            funcs,
-            array_trampolines,
-            host_trampolines,
-            traps,
-            addr_map,
-        } = tables;
-        CodeImage {
-            mem,
-            len,
-            funcs,
-            array_trampolines,
-            host_trampolines,
-            traps,
-            addr_map,
-        }
+        })
     }
 
     /// Maps the code `bytes`, which are the contents of `file` at
@@ -231,33 +200,19 @@ impl CodeImage {
         bytes: &[u8],
         tables: CodeTables,
     ) -> Result<CodeImage> {
-        use std::os::fd::AsRawFd;
-        // SAFETY: `sysconf` has no preconditions.
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64;
-        if bytes.is_empty() || page == 0 || !offset.is_multiple_of(page) {
+        let page = region::page::size() as u64;
+        if bytes.is_empty() || !offset.is_multiple_of(page) {
             return CodeImage::from_parts(bytes, tables);
         }
-        tables.check(bytes.len())?;
-        // SAFETY: a new private mapping of `bytes.len()` bytes of a file we
-        // hold open, at an address of the kernel's choosing; checked below.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                bytes.len(),
-                libc::PROT_READ | libc::PROT_EXEC,
-                libc::MAP_PRIVATE,
-                file.as_raw_fd(),
-                offset as libc::off_t,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return CodeImage::from_parts(bytes, tables);
+        let prot = libc::PROT_READ | libc::PROT_EXEC;
+        match FileMapping::new(file, offset, bytes.len(), prot, false) {
+            Ok(map) => Ok(CodeImage {
+                mem: CodeMemory::File(map),
+                len: bytes.len(),
+                tables,
+            }),
+            Err(_) => CodeImage::from_parts(bytes, tables),
         }
-        let mem = CodeMemory::File {
-            ptr: ptr.cast(),
-            len: bytes.len(),
-        };
-        Ok(CodeImage::assemble(mem, bytes.len(), tables))
     }
 
     /// The machine code, as laid out in memory.
@@ -268,14 +223,8 @@ impl CodeImage {
     }
 
     /// The tables describing the image (for serialization).
-    pub(crate) fn tables(&self) -> CodeTables {
-        CodeTables {
-            funcs: self.funcs.clone(),
-            array_trampolines: self.array_trampolines.clone(),
-            host_trampolines: self.host_trampolines.clone(),
-            traps: self.traps.clone(),
-            addr_map: self.addr_map.clone(),
-        }
+    pub(crate) fn tables(&self) -> &CodeTables {
+        &self.tables
     }
 
     /// The address range of the whole image.
@@ -294,7 +243,7 @@ impl CodeImage {
         // SAFETY: the offset is inside the image.
         unsafe {
             self.base()
-                .add(self.funcs[defined_index as usize].start as usize)
+                .add(self.tables.funcs[defined_index as usize].start as usize)
         }
     }
 
@@ -305,36 +254,43 @@ impl CodeImage {
         // SAFETY: the offset is inside the image.
         unsafe {
             self.base()
-                .add(self.array_trampolines[ty as usize] as usize)
+                .add(self.tables.array_trampolines[ty as usize] as usize)
         }
     }
 
     /// Wasm-to-host trampoline of type `ty` (wasm calling convention).
     pub fn host_trampoline(&self, ty: u32) -> *const u8 {
         // SAFETY: the offset is inside the image.
-        unsafe { self.base().add(self.host_trampolines[ty as usize] as usize) }
+        unsafe {
+            self.base()
+                .add(self.tables.host_trampolines[ty as usize] as usize)
+        }
     }
 
     /// The trap code recorded for the instruction at `pc`, if any.
     pub fn trap_at(&self, pc: usize) -> Option<TrapCode> {
         let off = u32::try_from(pc.checked_sub(self.base() as usize)?).ok()?;
-        let i = self.traps.binary_search_by_key(&off, |(o, _)| *o).ok()?;
-        Some(self.traps[i].1)
+        let i = self
+            .tables
+            .traps
+            .binary_search_by_key(&off, |(o, _)| *o)
+            .ok()?;
+        Some(self.tables.traps[i].1)
     }
 
     /// The defined function containing `pc` and the wasm offset of the
     /// instruction there, if `pc` is inside a wasm function.
     pub fn func_at(&self, pc: usize) -> Option<(u32, Option<u32>)> {
         let off = u32::try_from(pc.checked_sub(self.base() as usize)?).ok()?;
-        let i = self.funcs.partition_point(|r| r.end <= off);
-        let r = self.funcs.get(i)?;
+        let i = self.tables.funcs.partition_point(|r| r.end <= off);
+        let r = self.tables.funcs.get(i)?;
         if !r.contains(&off) {
             return None;
         }
-        let j = self.addr_map.partition_point(|(o, _)| *o <= off);
+        let j = self.tables.addr_map.partition_point(|(o, _)| *o <= off);
         let wasm = j
             .checked_sub(1)
-            .map(|j| self.addr_map[j])
+            .map(|j| self.tables.addr_map[j])
             .filter(|(o, _)| r.contains(o))
             .map(|(_, w)| w);
         Some((i as u32, wasm))

@@ -264,11 +264,6 @@ impl Config {
         self
     }
 
-    /// The on-disk compile cache directory, if enabled.
-    pub fn get_cache_dir(&self) -> Option<&std::path::Path> {
-        self.cache_dir.as_deref()
-    }
-
     /// Whether compiled code counts fuel (one unit per instruction, roughly)
     /// and traps with "all fuel consumed" when a store's fuel runs out.
     /// Default false.

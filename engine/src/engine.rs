@@ -228,11 +228,7 @@ fn compilation_settings(
     isa: &dyn cranelift_codegen::isa::TargetIsa,
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let flag = |v: &settings::Value| {
-        let text = v.to_string();
-        let value = text.split_once('=').map_or("", |(_, v)| v).to_string();
-        (format!("cranelift.{}", v.name), value)
-    };
+    let flag = |v: &settings::Value| (format!("cranelift.{}", v.name), v.value_string());
     out.extend(
         isa.flags()
             .iter()

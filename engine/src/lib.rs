@@ -18,6 +18,7 @@ mod code;
 mod compile;
 mod config;
 mod engine;
+mod mapping;
 mod module;
 pub mod module_info;
 mod serialize;
@@ -30,7 +31,7 @@ pub use code::CodeImage;
 pub use config::{Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 pub use engine::Engine;
 pub use module::{DataBytes, ExportType, ImageLayout, ImportType, Module};
-pub use serialize::{FORMAT_VERSION, KILN_VERSION, MAGIC, is_serialized};
+pub use serialize::is_serialized;
 pub use trap::TrapCode;
 pub use types::{
     EntityIndex, ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType,

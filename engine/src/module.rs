@@ -74,8 +74,26 @@ pub struct ImageLayout {
 }
 
 impl ImageLayout {
-    /// The alignment of image layouts (and of the data in files).
+    /// The alignment of image layouts in precompiled files.
     pub const PAGE: usize = 4096;
+
+    /// The `page`-aligned layout covering the non-empty segments of
+    /// `segments` (as from [`ModuleInfo::image_segments`]) of `info`;
+    /// `None` if they hold no byte.
+    pub fn covering(info: &ModuleInfo, segments: &[(usize, usize)], page: usize) -> Option<Self> {
+        let extents = segments
+            .iter()
+            .map(|&(i, at)| (at, at + info.data[i].range.len()))
+            .filter(|(s, e)| s < e);
+        let (start, end) = extents.fold(None, |acc: Option<(usize, usize)>, (s, e)| {
+            Some(acc.map_or((s, e), |(a, b)| (a.min(s), b.max(e))))
+        })?;
+        let memory_offset = start / page * page;
+        Some(ImageLayout {
+            memory_offset,
+            len: end.div_ceil(page) * page - memory_offset,
+        })
+    }
 }
 
 /// An import of a module, as seen by an embedder.
@@ -192,6 +210,20 @@ impl Module {
     /// The bytes of all data segments, as indexed by `info().data[i].range`.
     pub fn data_bytes(&self) -> &Arc<DataBytes> {
         &self.inner.data
+    }
+
+    /// Writes the `segments` (as from [`ModuleInfo::image_segments`]), in
+    /// order, into `image`, which holds memory 0 from byte `memory_offset`
+    /// on (and covers every non-empty segment).
+    pub fn write_image(&self, segments: &[(usize, usize)], image: &mut [u8], memory_offset: usize) {
+        for &(i, at) in segments {
+            let bytes = self.data_segment(i);
+            if bytes.is_empty() {
+                continue;
+            }
+            let start = at - memory_offset;
+            image[start..start + bytes.len()].copy_from_slice(bytes);
+        }
     }
 
     /// If the data bytes begin with the page-aligned image of memory 0

@@ -153,21 +153,47 @@ impl ElemItems {
     }
 
     /// The items in `range` (which must be in bounds), as expressions.
-    pub fn range(
-        &self,
-        range: std::ops::Range<usize>,
-    ) -> Box<dyn ExactSizeIterator<Item = ConstExpr> + '_> {
+    pub fn range(&self, range: std::ops::Range<usize>) -> ElemItemsIter<'_> {
         match self {
-            ElemItems::Funcs(f) => Box::new(f[range].iter().map(|&f| ConstExpr::RefFunc(f))),
-            ElemItems::Exprs(e) => Box::new(e[range].iter().copied()),
+            ElemItems::Funcs(f) => ElemItemsIter::Funcs(f[range].iter()),
+            ElemItems::Exprs(e) => ElemItemsIter::Exprs(e[range].iter()),
         }
     }
 
     /// Every item, as an expression.
-    pub fn iter(&self) -> Box<dyn ExactSizeIterator<Item = ConstExpr> + '_> {
+    pub fn iter(&self) -> ElemItemsIter<'_> {
         self.range(0..self.len())
     }
 }
+
+/// An iterator over [`ElemItems`], as expressions.
+pub enum ElemItemsIter<'a> {
+    /// Over a function list.
+    Funcs(std::slice::Iter<'a, u32>),
+    /// Over expressions.
+    Exprs(std::slice::Iter<'a, ConstExpr>),
+}
+
+impl Iterator for ElemItemsIter<'_> {
+    type Item = ConstExpr;
+
+    #[inline]
+    fn next(&mut self) -> Option<ConstExpr> {
+        match self {
+            ElemItemsIter::Funcs(f) => f.next().map(|&f| ConstExpr::RefFunc(f)),
+            ElemItemsIter::Exprs(e) => e.next().copied(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            ElemItemsIter::Funcs(f) => f.size_hint(),
+            ElemItemsIter::Exprs(e) => e.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for ElemItemsIter<'_> {}
 
 /// How a defined table gets its elements at instantiation.
 #[derive(Clone, Debug, PartialEq)]
@@ -294,16 +320,6 @@ impl FuncNames {
             .map(|&(i, s, e)| (i, &self.text[s as usize..e as usize]))
     }
 
-    /// How many functions are named.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// True if no function is named.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// The raw parts, for serialization: the text and the entries.
     pub(crate) fn parts(&self) -> (&str, &[(u32, u32, u32)]) {
         (&self.text, &self.entries)
@@ -428,6 +444,33 @@ impl ModuleInfo {
         // validation), so no body needs scanning.
         info.table_inits = info.compute_table_inits();
         Ok((info, bodies))
+    }
+
+    /// The active data segments as `(segment index, byte offset in memory
+    /// 0)`, if memory 0 is the module's own and every active segment goes
+    /// into it at a constant offset within its minimum size (so that
+    /// instantiation cannot trap on data): the segments a memory image can
+    /// hold. `None` otherwise.
+    pub fn image_segments(&self) -> Option<Vec<(usize, usize)>> {
+        if self.num_imported_memories != 0 || self.memories.is_empty() {
+            return None;
+        }
+        let min_len = self.memories[0].minimum().saturating_mul(65536);
+        let mut out = Vec::new();
+        for (i, seg) in self.data.iter().enumerate() {
+            let SegmentMode::Active { index, offset } = seg.mode else {
+                continue;
+            };
+            let ConstExpr::I32(at) = offset else {
+                return None;
+            };
+            let start = u64::from(at as u32);
+            if index != 0 || start + seg.range.len() as u64 > min_len {
+                return None;
+            }
+            out.push((i, start as usize));
+        }
+        Some(out)
     }
 
     /// The defined table an active element segment initializes lazily

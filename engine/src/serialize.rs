@@ -22,6 +22,7 @@
 //! `unsafe` (as in Wasmtime).
 
 use crate::code::{CodeImage, CodeTables};
+use crate::mapping::FileMapping;
 use crate::module::{DataBytes, ImageLayout};
 use crate::module_info::{
     ConstExpr, DataSegment, ElemItems, ElemSegment, Export, Global, Import, ModuleInfo,
@@ -36,11 +37,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// The first eight bytes of every serialized module.
-pub const MAGIC: &[u8; 8] = b"\0kilnmod";
+pub(crate) const MAGIC: &[u8; 8] = b"\0kilnmod";
 /// Bumped whenever the layout changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 /// The Kiln version that writes and accepts serialized modules.
-pub const KILN_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const KILN_VERSION: &str = env!("CARGO_PKG_VERSION");
 const FIXED_HEADER: usize = 24;
 
 /// True if `bytes` start like a serialized module (and not like wasm).
@@ -74,18 +75,10 @@ impl Module {
             w.str(name);
             w.str(value);
         }
-        let (layout, blob, ranges) = data_blob(self);
+        let (blob, ranges) = data_blob(self);
         write_info(&mut w, self.info(), &ranges);
         let code = self.code();
-        write_code_tables(&mut w, &code.tables());
-        match layout {
-            Some(l) => {
-                w.u8(1);
-                w.u64(l.memory_offset as u64);
-                w.u64(l.len as u64);
-            }
-            None => w.u8(0),
-        }
+        write_code_tables(&mut w, code.tables());
         // Code and data each start on a page of the file, so that loading
         // from a file maps them instead of copying.
         w.aligned_bytes(code.bytes());
@@ -129,7 +122,8 @@ impl Module {
     /// # Safety
     ///
     /// As for [`Module::deserialize`]; also, the file must not be modified
-    /// while it is being loaded.
+    /// or truncated while the module (or anything made from it) is alive:
+    /// its code and data stay mapped from it (as with Wasmtime's).
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
         let map =
@@ -259,28 +253,31 @@ fn decode(engine: &Engine, bytes: &[u8], file: Option<&Arc<FileMap>>) -> Result<
     }
     let mut info = read_info(&mut r)?;
     let tables = read_code_tables(&mut r)?;
-    let layout = if r.bool()? {
-        let memory_offset = usize::try_from(r.u64()?).context("bad image offset")?;
-        let len = usize::try_from(r.u64()?).context("bad image length")?;
-        Some(ImageLayout { memory_offset, len })
-    } else {
-        None
-    };
     let code_bytes = r.aligned_bytes()?;
+    let code_at = r.pos - code_bytes.len();
     let blob = r.aligned_bytes()?;
+    let blob_at = r.pos - blob.len();
     ensure!(
         r.pos == bytes.len(),
         "precompiled module has trailing bytes"
     );
     check_info(&info, &tables, blob.len())?;
-    if let Some(layout) = layout {
-        check_layout(&info, layout, blob.len())?;
+    tables.check(code_bytes.len())?;
+    let layout = image_layout(&info);
+    if let Some((layout, segments)) = &layout {
+        // The data must hold the image where `data_blob` put it.
+        let in_place = layout.len <= blob.len()
+            && segments.iter().all(|&(i, at)| {
+                let range = &info.data[i].range;
+                range.is_empty() || range.start == at - layout.memory_offset
+            });
+        ensure!(
+            in_place,
+            "precompiled module is inconsistent: memory image layout"
+        );
     }
     let data = match file {
-        Some(map) => {
-            let start = blob.as_ptr() as usize - bytes.as_ptr() as usize;
-            DataBytes::Mapped(map.clone(), start..start + blob.len())
-        }
+        Some(map) => DataBytes::Mapped(map.clone(), blob_at..blob_at + blob.len()),
         None => DataBytes::Owned(blob.into()),
     };
     info.export_map = info
@@ -291,12 +288,10 @@ fn decode(engine: &Engine, bytes: &[u8], file: Option<&Arc<FileMap>>) -> Result<
         .collect();
     let offsets = VMOffsets::new(&info);
     let code = match file {
-        Some(map) => {
-            let start = code_bytes.as_ptr() as usize - bytes.as_ptr() as usize;
-            CodeImage::from_file(map.file(), start as u64, code_bytes, tables)?
-        }
+        Some(map) => CodeImage::from_file(map.file(), code_at as u64, code_bytes, tables)?,
         None => CodeImage::from_parts(code_bytes, tables)?,
     };
+    let layout = layout.map(|(layout, _)| layout);
     Ok(Module::from_parts(
         engine,
         info,
@@ -308,106 +303,58 @@ fn decode(engine: &Engine, bytes: &[u8], file: Option<&Arc<FileMap>>) -> Result<
 }
 
 /// The data bytes to serialize, with each segment's range in them: memory
-/// 0's page-aligned image first when the active segments allow one (all
-/// in memory 0 at constant offsets within its minimum size, none
-/// overlapping), then the other segments.
-fn data_blob(module: &Module) -> (Option<ImageLayout>, Vec<u8>, Vec<Range<usize>>) {
+/// 0's page-aligned image first when [`image_layout`] gives one, then the
+/// other segments.
+fn data_blob(module: &Module) -> (Vec<u8>, Vec<Range<usize>>) {
     let info = module.info();
-    let layout = image_layout(info);
     let mut blob = Vec::new();
     let mut ranges = vec![0..0; info.data.len()];
-    if let Some(l) = layout {
-        blob.resize(l.len, 0);
-        for (i, seg) in info.data.iter().enumerate() {
-            if let SegmentMode::Active {
-                offset: ConstExpr::I32(at),
-                ..
-            } = seg.mode
-            {
-                let start = at as u32 as usize - l.memory_offset;
-                let bytes = module.data_segment(i);
-                blob[start..start + bytes.len()].copy_from_slice(bytes);
-                ranges[i] = start..start + bytes.len();
-            }
+    let mut in_image = vec![false; info.data.len()];
+    if let Some((layout, segments)) = image_layout(info) {
+        blob.resize(layout.len, 0);
+        module.write_image(&segments, &mut blob, layout.memory_offset);
+        for (i, at) in segments {
+            let len = info.data[i].range.len();
+            // Empty segments may lie outside the image.
+            let start = if len == 0 {
+                0
+            } else {
+                at - layout.memory_offset
+            };
+            ranges[i] = start..start + len;
+            in_image[i] = true;
         }
     }
-    for (i, seg) in info.data.iter().enumerate() {
-        if layout.is_none() || !matches!(seg.mode, SegmentMode::Active { .. }) {
+    for (i, range) in ranges.iter_mut().enumerate() {
+        if !in_image[i] {
             let start = blob.len();
             blob.extend_from_slice(module.data_segment(i));
-            ranges[i] = start..blob.len();
+            *range = start..blob.len();
         }
     }
-    (layout, blob, ranges)
+    (blob, ranges)
 }
 
-/// Active segment extents `(start, end)` in memory 0, if every active
-/// segment has a constant offset into memory 0 and fits in its minimum.
-fn active_extents(info: &ModuleInfo) -> Option<Vec<(usize, usize)>> {
-    if info.num_imported_memories != 0 || info.memories.is_empty() {
-        return None;
-    }
-    let min_len = info.memories[0].minimum.saturating_mul(65536);
-    let mut extents = Vec::new();
-    for seg in &info.data {
-        if let SegmentMode::Active { index, offset } = seg.mode {
-            let ConstExpr::I32(at) = offset else {
-                return None;
-            };
-            let start = u64::from(at as u32);
-            let end = start + seg.range.len() as u64;
-            if index != 0 || end > min_len {
-                return None;
-            }
-            extents.push((start as usize, end as usize));
-        }
-    }
-    Some(extents)
-}
-
-/// The image layout [`data_blob`] uses for `info`, if any.
-fn image_layout(info: &ModuleInfo) -> Option<ImageLayout> {
-    let mut extents = active_extents(info)?;
-    extents.retain(|(s, e)| s < e);
+/// The layout of memory 0's image at the start of a precompiled module's
+/// data, and the segments in it, if the module has one: its image
+/// segments (see [`ModuleInfo::image_segments`]) do not overlap (each
+/// keeps its own bytes), and an image over 1 MiB is at least half data
+/// (sparse data would bloat the file). A function of the module description alone, so
+/// loading derives the same layout that serializing chose.
+fn image_layout(info: &ModuleInfo) -> Option<(ImageLayout, Vec<(usize, usize)>)> {
+    let segments = info.image_segments()?;
+    let mut extents: Vec<(usize, usize)> = segments
+        .iter()
+        .map(|&(i, at)| (at, at + info.data[i].range.len()))
+        .filter(|(s, e)| s < e)
+        .collect();
     extents.sort_unstable();
     if extents.windows(2).any(|w| w[0].1 > w[1].0) {
         return None;
     }
-    let start = extents.first()?.0;
-    let end = extents.iter().map(|e| e.1).max()?;
-    let page = ImageLayout::PAGE;
-    let memory_offset = start / page * page;
-    Some(ImageLayout {
-        memory_offset,
-        len: end.div_ceil(page) * page - memory_offset,
-    })
-}
-
-/// Checks a loaded image layout against the segments it must hold.
-fn check_layout(info: &ModuleInfo, layout: ImageLayout, data_len: usize) -> Result<()> {
-    let bad = || anyhow!("precompiled module is inconsistent: memory image layout");
-    let page = ImageLayout::PAGE;
-    if !layout.memory_offset.is_multiple_of(page)
-        || !layout.len.is_multiple_of(page)
-        || layout.len > data_len
-    {
-        return Err(bad());
-    }
-    let extents = active_extents(info).ok_or_else(bad)?;
-    let mut k = 0;
-    for seg in &info.data {
-        if matches!(seg.mode, SegmentMode::Active { .. }) {
-            let (start, end) = extents[k];
-            k += 1;
-            let fits = start >= layout.memory_offset
-                && end <= layout.memory_offset + layout.len
-                && seg.range.start == start - layout.memory_offset;
-            if start < end && !fits {
-                return Err(bad());
-            }
-        }
-    }
-    Ok(())
+    let layout = ImageLayout::covering(info, &segments, ImageLayout::PAGE)?;
+    let bytes: usize = extents.iter().map(|(s, e)| e - s).sum();
+    (layout.len <= (2 * bytes).max(1 << 20)).then_some((layout, segments))
 }
 
 /// Names the first setting that differs between a module's and an engine's.
@@ -1123,49 +1070,24 @@ fn all_below(items: impl Iterator<Item = u32>, limit: u64) -> bool {
     items.fold(0u64, |max, x| max.max(u64::from(x) + 1)) <= limit
 }
 
-/// A read-only private mapping of a whole file, with the file kept open
-/// (a module's memory image may be mapped from it).
+/// A read-only mapping of a whole file, with the file kept open (a
+/// module's memory image may be mapped from it).
 pub struct FileMap {
     file: std::fs::File,
-    ptr: *mut libc::c_void,
-    len: usize,
+    /// `None` for an empty file.
+    map: Option<FileMapping>,
 }
-
-// SAFETY: the mapping is read-only and owned; sharing it only reads.
-unsafe impl Send for FileMap {}
-// SAFETY: as above.
-unsafe impl Sync for FileMap {}
 
 impl FileMap {
     fn open(path: &Path) -> Result<FileMap> {
-        use std::os::fd::AsRawFd;
         let file = std::fs::File::open(path)?;
         let len = usize::try_from(file.metadata()?.len()).context("file too large")?;
-        if len == 0 {
-            return Ok(FileMap {
-                file,
-                ptr: std::ptr::null_mut(),
-                len: 0,
-            });
-        }
-        // SAFETY: mapping a file we opened read-only, privately, at an
-        // address of the kernel's choosing; the result is checked.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                // Every byte is read at once (the checksum): map them all
-                // now rather than fault them in a few pages at a time.
-                libc::MAP_PRIVATE | libc::MAP_POPULATE,
-                file.as_raw_fd(),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(std::io::Error::last_os_error().into());
-        }
-        Ok(FileMap { file, ptr, len })
+        // Every byte is read at once (the checksum): map them all now
+        // rather than fault them in a few pages at a time.
+        let map = (len > 0)
+            .then(|| FileMapping::new(&file, 0, len, libc::PROT_READ, true))
+            .transpose()?;
+        Ok(FileMap { file, map })
     }
 
     /// The mapped file.
@@ -1175,21 +1097,7 @@ impl FileMap {
 
     /// The file's bytes.
     pub fn bytes(&self) -> &[u8] {
-        if self.len == 0 {
-            return &[];
-        }
-        // SAFETY: `ptr` maps `len` readable bytes until `drop`; the file
-        // is not modified meanwhile (the caller's contract).
-        unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
-    }
-}
-
-impl Drop for FileMap {
-    fn drop(&mut self) {
-        if self.len != 0 {
-            // SAFETY: unmapping exactly the mapping made in `open`, once.
-            unsafe { libc::munmap(self.ptr, self.len) };
-        }
+        self.map.as_ref().map_or(&[], FileMapping::bytes)
     }
 }
 

@@ -107,7 +107,8 @@ wasmtime_module_deserialize(wasm_engine_t *engine, const uint8_t *bytes,
 
 /**
  * \brief #wasmtime_module_deserialize from a file, which is
- * memory-mapped rather than read (it must not change while it loads).
+ * memory-mapped rather than read: the file must not change while the
+ * module (or an instance of it) is alive, as its code and data stay mapped.
  * Errors name the file.
  */
 WASM_API_EXTERN wasmtime_error_t *

@@ -12,10 +12,9 @@ use super::memory::{LinearMemory, WASM_PAGE};
 use super::table::TableData;
 use crate::sys::unix::mmap::{self, Mmap};
 use anyhow::{Result, bail};
-use kiln_engine::module_info::{ConstExpr, SegmentMode};
 use kiln_engine::{
-    DataBytes, Engine, InstanceAllocationStrategy, MemoryType, Module, PoolingAllocationConfig,
-    TableType,
+    DataBytes, Engine, ImageLayout, InstanceAllocationStrategy, MemoryType, Module,
+    PoolingAllocationConfig, TableType,
 };
 use std::io;
 use std::ops::Range;
@@ -41,42 +40,20 @@ pub struct MemoryImage {
     /// Distinguishes images, so a pooled slot knows what it has mapped.
     pub id: u64,
     source: ImageSource,
-    /// Where in the file the mapping starts (page-aligned).
-    file_offset: u64,
-    /// Where in the memory the mapping starts: 0 for a memfd, `offset`
-    /// for a precompiled file (page-aligned).
-    map_start: usize,
     /// Length of the mapping (page-aligned, non-zero).
     pub map_len: usize,
     /// Where the data starts in the memory (page-aligned).
     pub offset: usize,
-    /// The data, for restoring written pages by copying.
-    bytes: ImageBytes,
 }
 
-/// The file a [`MemoryImage`] is mapped from.
+/// The file a [`MemoryImage`] is mapped from, and its bytes.
 enum ImageSource {
-    Memfd(OwnedFd),
-    /// The precompiled module's file, kept open by its data.
+    /// A memfd holding the memory from byte 0, and the image's bytes (from
+    /// `offset`), for restoring written pages by copying.
+    Memfd(OwnedFd, Box<[u8]>),
+    /// The precompiled module's file, kept open by its data, which starts
+    /// with the image (from `offset`) at a page-aligned file offset.
     Module(Arc<DataBytes>),
-}
-
-/// The bytes of a [`MemoryImage`].
-enum ImageBytes {
-    Owned(Box<[u8]>),
-    /// The first `len` bytes of a module's data.
-    Module(Arc<DataBytes>, usize),
-}
-
-impl std::ops::Deref for ImageBytes {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            ImageBytes::Owned(b) => b,
-            ImageBytes::Module(data, len) => &data[..*len],
-        }
-    }
 }
 
 impl MemoryImage {
@@ -101,54 +78,30 @@ impl MemoryImage {
 
     fn build(module: &Module) -> Result<Option<MemoryImage>> {
         let info = module.info();
-        if info.num_imported_memories != 0 || info.memories.is_empty() {
-            return Ok(None);
-        }
-        let min_len = info.memories[0].minimum().saturating_mul(WASM_PAGE);
-        let mut extent: Option<(usize, usize)> = None;
-        for seg in &info.data {
-            let SegmentMode::Active { index, offset } = seg.mode else {
-                continue;
-            };
-            let ConstExpr::I32(at) = offset else {
-                return Ok(None);
-            };
-            if index != 0 {
-                return Ok(None);
-            }
-            let start = at as u32 as u64;
-            let end = start + seg.range.len() as u64;
-            if end > min_len {
-                return Ok(None);
-            }
-            if seg.range.is_empty() {
-                continue;
-            }
-            let (s, e) = extent.get_or_insert((start as usize, end as usize));
-            *s = (*s).min(start as usize);
-            *e = (*e).max(end as usize);
-        }
-        let Some((start, end)) = extent else {
+        let Some(segments) = info.image_segments() else {
             return Ok(None);
         };
         let page = mmap::page_size();
-        let offset = start / page * page;
-        let len = end.div_ceil(page) * page - offset;
-        if let Some(image) = MemoryImage::from_module_file(module, offset, len) {
-            return Ok(Some(image));
+        let Some(layout) = ImageLayout::covering(info, &segments, page) else {
+            return Ok(None);
+        };
+        let (offset, len) = (layout.memory_offset, layout.len);
+        let data = module.data_bytes();
+        // A precompiled file's data begins with this very image, at a
+        // page-aligned place in the file: map that.
+        if module.image_layout() == Some(layout)
+            && let Some((_, file_offset)) = data.file()
+            && file_offset.is_multiple_of(page as u64)
+        {
+            return Ok(Some(MemoryImage {
+                id: NEXT_IMAGE_ID.fetch_add(1, Ordering::Relaxed),
+                source: ImageSource::Module(data.clone()),
+                map_len: len,
+                offset,
+            }));
         }
         let mut bytes = vec![0u8; len].into_boxed_slice();
-        for (i, seg) in info.data.iter().enumerate() {
-            if let SegmentMode::Active {
-                offset: ConstExpr::I32(at),
-                ..
-            } = seg.mode
-            {
-                let at = at as u32 as usize - offset;
-                let data = module.data_segment(i);
-                bytes[at..at + data.len()].copy_from_slice(data);
-            }
-        }
+        module.write_image(&segments, &mut bytes, offset);
         // SAFETY: `memfd_create` with a NUL-terminated name has no other
         // preconditions.
         let fd = unsafe { libc::memfd_create(c"kiln-memory-image".as_ptr(), libc::MFD_CLOEXEC) };
@@ -158,8 +111,9 @@ impl MemoryImage {
         // SAFETY: `fd` is a fresh descriptor we own.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         let file = std::fs::File::from(fd);
-        let map_len = if min_len as usize <= COVERED_MEMORY {
-            min_len as usize
+        let min_len = info.memories[0].minimum().saturating_mul(WASM_PAGE) as usize;
+        let map_len = if min_len <= COVERED_MEMORY {
+            min_len
         } else {
             offset + len
         };
@@ -167,49 +121,39 @@ impl MemoryImage {
         std::os::unix::fs::FileExt::write_all_at(&file, &bytes, offset as u64)?;
         Ok(Some(MemoryImage {
             id: NEXT_IMAGE_ID.fetch_add(1, Ordering::Relaxed),
-            source: ImageSource::Memfd(file.into()),
-            file_offset: 0,
-            map_start: 0,
+            source: ImageSource::Memfd(file.into(), bytes),
             map_len,
             offset,
-            bytes: ImageBytes::Owned(bytes),
         }))
     }
 
-    /// The image mapped straight from the precompiled file `module` was
-    /// loaded from, if its data begins with exactly this image (`offset`,
-    /// `len`) at a page-aligned position of the file.
-    fn from_module_file(module: &Module, offset: usize, len: usize) -> Option<MemoryImage> {
-        let layout = module.image_layout()?;
-        let data = module.data_bytes();
-        let (_, file_offset) = data.file()?;
-        let page = mmap::page_size();
-        let fits = layout.memory_offset == offset
-            && layout.len == len
-            && file_offset.is_multiple_of(page as u64)
-            && data.len() >= len;
-        fits.then(|| MemoryImage {
-            id: NEXT_IMAGE_ID.fetch_add(1, Ordering::Relaxed),
-            source: ImageSource::Module(data.clone()),
-            file_offset,
-            map_start: offset,
-            map_len: len,
-            offset,
-            bytes: ImageBytes::Module(data.clone(), len),
-        })
+    /// The image's bytes, which memory holds from `offset` on.
+    fn bytes(&self) -> &[u8] {
+        match &self.source {
+            ImageSource::Memfd(_, bytes) => bytes,
+            ImageSource::Module(data) => &data[..self.map_len],
+        }
+    }
+
+    /// Where the mapping starts in the memory, and in the file.
+    fn map_start(&self) -> (usize, u64) {
+        match &self.source {
+            ImageSource::Memfd(..) => (0, 0),
+            ImageSource::Module(data) => (self.offset, data.file().expect("a file's data").1),
+        }
     }
 
     fn raw_fd(&self) -> std::os::fd::RawFd {
         match &self.source {
-            ImageSource::Memfd(fd) => fd.as_raw_fd(),
-            ImageSource::Module(data) => data.file().expect("a file-backed image").0.as_raw_fd(),
+            ImageSource::Memfd(fd, _) => fd.as_raw_fd(),
+            ImageSource::Module(data) => data.file().expect("a file's data").0.as_raw_fd(),
         }
     }
 
     /// True if mapping the image makes a memory of `length` bytes wholly
     /// accessible.
     pub fn covers(&self, length: usize) -> bool {
-        self.map_start == 0 && self.map_len >= length
+        matches!(self.source, ImageSource::Memfd(..)) && self.map_len >= length
     }
 
     /// Maps the image copy-on-write into the memory at `base`, readable
@@ -217,21 +161,23 @@ impl MemoryImage {
     ///
     /// # Safety
     ///
-    /// `[base, base + map_start + map_len)` must lie in a mapping the
-    /// caller owns, inside the memory's initial size, with nothing
-    /// referring to its current contents.
+    /// The image's range of the memory at `base` (from 0 or `offset`,
+    /// `map_len` bytes) must lie in a mapping the caller owns, inside the
+    /// memory's initial size, with nothing referring to its current
+    /// contents.
     pub unsafe fn map_at(&self, base: *mut u8) -> Result<()> {
+        let (map_start, file_offset) = self.map_start();
         // SAFETY: the caller owns the range; MAP_FIXED replaces it. The
         // file offset is page-aligned and the file holds `map_len` bytes
         // there (checked when the image was made).
         let r = unsafe {
             libc::mmap(
-                base.add(self.map_start).cast(),
+                base.add(map_start).cast(),
                 self.map_len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_FIXED,
                 self.raw_fd(),
-                self.file_offset as libc::off_t,
+                file_offset as libc::off_t,
             )
         };
         if r == libc::MAP_FAILED {
@@ -720,11 +666,11 @@ impl MemoryPool {
                 mem.fill(0);
                 if let Some(image) = image {
                     let start = image.offset.max(range.start);
-                    let end = (image.offset + image.bytes.len()).min(range.end);
+                    let bytes = image.bytes();
+                    let end = (image.offset + bytes.len()).min(range.end);
                     if start < end {
-                        mem[start - range.start..end - range.start].copy_from_slice(
-                            &image.bytes[start - image.offset..end - image.offset],
-                        );
+                        mem[start - range.start..end - range.start]
+                            .copy_from_slice(&bytes[start - image.offset..end - image.offset]);
                     }
                 }
             }
