@@ -516,18 +516,26 @@ impl ExternRef {
     /// The raw value wasm sees: never 0 (0 is the null reference).
     pub fn to_raw(&self, store: impl AsContext) -> u32 {
         store.as_context().0.opaque.check(self.store);
-        self.index + 1
+        self.encode()
     }
 
     /// The reference a non-zero raw value of `store` stands for; `None`
     /// for 0 or a value that names no reference of the store.
     pub fn from_raw(store: impl AsContext, raw: u32) -> Option<ExternRef> {
         let store = &store.as_context().0.opaque;
+        ExternRef::decode(store.id, raw).filter(|e| (e.index as usize) < store.externrefs.len())
+    }
+
+    /// The raw encoding: the store index plus one, so 0 stays null.
+    pub(crate) fn encode(&self) -> u32 {
+        self.index + 1
+    }
+
+    /// The reference of store `store` that `raw` encodes (`None` for 0);
+    /// the index is not checked.
+    pub(crate) fn decode(store: u64, raw: u32) -> Option<ExternRef> {
         let index = raw.checked_sub(1)?;
-        ((index as usize) < store.externrefs.len()).then_some(ExternRef {
-            store: store.id,
-            index,
-        })
+        Some(ExternRef { store, index })
     }
 
     /// The store id and index, for handles kept outside Rust (the C API).

@@ -272,7 +272,7 @@ impl<T: 'static> Linker<T> {
             }
             defs.push(def.clone());
         }
-        let imports = defs
+        let imports: Box<[Import]> = defs
             .iter()
             .map(|d| match d {
                 Definition::HostFunc(f) => Import::HostFunc(f.ctx()),
@@ -283,6 +283,7 @@ impl<T: 'static> Linker<T> {
             inner: Arc::new(PreInner {
                 module: module.clone(),
                 _defs: defs,
+                has_host_funcs: imports.iter().any(|i| matches!(i, Import::HostFunc(_))),
                 imports,
                 store_bound,
             }),
@@ -312,6 +313,8 @@ struct PreInner<T> {
     imports: Box<[Import]>,
     /// The store every store-bound definition belongs to, if any.
     store_bound: Option<u64>,
+    /// Some import is a host function, which instances must keep alive.
+    has_host_funcs: bool,
 }
 
 /// A module with its imports resolved and type-checked: instantiating it
@@ -363,11 +366,7 @@ impl<T: 'static> InstancePre<T> {
         {
             bail!("this `InstancePre` uses items of another store");
         }
-        let has_host_funcs = inner
-            .imports
-            .iter()
-            .any(|i| matches!(i, Import::HostFunc(_)));
-        let keepalive = has_host_funcs.then(|| {
+        let keepalive = inner.has_host_funcs.then(|| {
             let arc: Arc<dyn std::any::Any + Send + Sync> = self.inner.clone();
             arc
         });

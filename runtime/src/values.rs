@@ -160,7 +160,7 @@ impl Val {
             }
             Val::ExternRef(Some(e)) => {
                 anyhow::ensure!(e.store == store.id, "externref used with the wrong store");
-                ValRaw::from_u64(u64::from(e.index) + 1)
+                ValRaw::from_u64(u64::from(e.encode()))
             }
         })
     }
@@ -182,13 +182,7 @@ impl Val {
                 // of its live `VMFuncRef`s.
                 p => Some(unsafe { Func::from_func_ref(store.id, p as *const _) }),
             }),
-            ValType::ExternRef => Val::ExternRef(match raw.get_u64() {
-                0 => None,
-                p => Some(ExternRef {
-                    store: store.id,
-                    index: (p - 1) as u32,
-                }),
-            }),
+            ValType::ExternRef => Val::ExternRef(ExternRef::decode(store.id, raw.get_u32())),
             ValType::V128 => panic!("v128 values are not supported by the host API"),
         }
     }

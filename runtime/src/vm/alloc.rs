@@ -388,6 +388,10 @@ impl TableMappings {
     /// it, or unmaps it when enough are kept already: by `memset` when the
     /// range is small, by dropping its pages otherwise.
     pub fn give(&self, mapping: Mmap, dirty: Range<usize>) {
+        if self.free.lock().unwrap_or_else(|e| e.into_inner()).len() >= TABLE_MAPPINGS_KEPT {
+            // Full: unmapped on drop, not worth zeroing.
+            return;
+        }
         // SAFETY: the mapping is a table's own, which no table uses any
         // more, zero outside `dirty`.
         unsafe { zero_elements(mapping.as_ptr(), mapping.len(), dirty, MAPPED_TABLE_MEMSET) };
@@ -574,12 +578,12 @@ impl MemoryPool {
         image: Option<&MemoryImage>,
     ) -> Result<(usize, *mut u8)> {
         let wanted = image.map(|i| i.id);
-        let slot = self.free.take(|free| {
-            free.iter()
-                .rposition(|s| s.image == wanted)
-                .or_else(|| free.iter().rposition(|s| s.image.is_none()))
-                .or_else(|| free.len().checked_sub(1))
-        });
+        // A slot with this image in place, else a clean one, else any.
+        let slot = self.free.take(&[
+            &|s: &FreeSlot| s.image == wanted,
+            &|s: &FreeSlot| s.image.is_none(),
+            &|_: &FreeSlot| true,
+        ]);
         let Some(slot) = slot else {
             bail!(
                 "all {} memory slots of the pooling allocator are in use",
@@ -848,7 +852,7 @@ impl TablePool {
     ///
     /// Every slot is in use.
     pub fn allocate(&self) -> Result<(usize, *mut usize)> {
-        let Some(slot) = self.free.take(|free| free.len().checked_sub(1)) else {
+        let Some(slot) = self.free.take(&[&|_| true]) else {
             bail!(
                 "all {} table slots of the pooling allocator are in use",
                 self.slot_count
@@ -919,16 +923,21 @@ impl<T> FreeLists<T> {
         }
     }
 
-    /// Takes the item `choose` picks (an index) from this thread's shard,
-    /// or else from the next shard that has one.
-    fn take(&self, choose: impl Fn(&[T]) -> Option<usize>) -> Option<T> {
+    /// Takes the most recently freed item that satisfies the first of
+    /// `preferences` any item satisfies, searching every shard (this
+    /// thread's first) for one preference before trying the next: a
+    /// preferred item freed by another thread is still found.
+    fn take(&self, preferences: &[&dyn Fn(&T) -> bool]) -> Option<T> {
         let first = SHARD.with(|s| *s);
-        (0..SHARDS).find_map(|k| {
-            let mut shard = self.shards[(first + k) % SHARDS]
-                .0
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            choose(&shard).map(|i| shard.swap_remove(i))
+        preferences.iter().find_map(|wanted| {
+            (0..SHARDS).find_map(|k| {
+                let mut shard = self.shards[(first + k) % SHARDS]
+                    .0
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                let i = shard.iter().rposition(wanted)?;
+                Some(shard.swap_remove(i))
+            })
         })
     }
 
