@@ -317,21 +317,16 @@ fn cache_dir_from_toml(text: &str) -> anyhow::Result<Option<std::path::PathBuf>>
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wasmtime_config_target_set(
-    _config: &mut wasm_config_t,
+    config: &mut wasm_config_t,
     target: *const c_char,
 ) -> Option<Box<wasmtime_error_t>> {
     // SAFETY: a C string (the header's contract).
     let target = unsafe { c_str(target, "target triple") };
-    let host = target_lexicon::Triple::host();
-    match target.parse::<target_lexicon::Triple>() {
-        Ok(t) if t == host => None,
-        Ok(_) => Some(crate::error::new_error(anyhow::anyhow!(
-            "Kiln compiles for the host only ({host}), not for `{target}`"
-        ))),
-        Err(e) => Some(crate::error::new_error(anyhow::anyhow!(
-            "invalid target triple `{target}`: {e}"
-        ))),
-    }
+    config
+        .config
+        .target(&target)
+        .err()
+        .map(crate::error::new_error)
 }
 
 #[unsafe(no_mangle)]

@@ -21,10 +21,12 @@ Usage:
       the instance-pre cache (compiled once), printing the last results.
       FILE may be a precompiled module from `kiln compile` (recognized by
       its header; it must come from a trusted `kiln compile`).
-  kiln compile [--fuel] [--timeout] FILE [-o OUTPUT]
+  kiln compile [--fuel] [--timeout] [--target TRIPLE] FILE [-o OUTPUT]
       Compile FILE to native code and write it to OUTPUT (default: FILE
       with extension .cwasm) for `kiln run` to load without compiling.
       --fuel / --timeout: compile for `kiln run --fuel` / `--timeout`.
+      --target: compile for another machine (x86_64-unknown-linux-gnu,
+      aarch64-unknown-linux-gnu), for its baseline CPU features.
   kiln wast FILE...
       Run WebAssembly script files and report passed and failed directives.
   kiln --help | --version";

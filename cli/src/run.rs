@@ -211,17 +211,22 @@ pub struct CompileArgs {
     pub fuel: bool,
     /// Compile with epoch checks (for `kiln run --timeout`).
     pub epoch: bool,
+    /// The target triple to compile for (`None`: this machine).
+    pub target: Option<String>,
 }
 
 impl CompileArgs {
-    /// Parses `kiln compile`'s arguments: `[--fuel] [--timeout] FILE
-    /// [-o OUTPUT]` (default output: FILE with the extension `.cwasm`).
+    /// Parses `kiln compile`'s arguments: `[--fuel] [--timeout] [--target
+    /// TRIPLE] FILE [-o OUTPUT]` (default output: FILE with the extension
+    /// `.cwasm`).
     ///
     /// # Errors
     ///
-    /// An unknown option, a missing or extra FILE, or `-o` without a value.
+    /// An unknown option, a missing or extra FILE, or `-o` or `--target`
+    /// without a value.
     pub fn parse(args: &[String]) -> Result<CompileArgs> {
         let (mut file, mut output, mut fuel, mut epoch) = (None, None, false, false);
+        let mut target = None;
         let mut i = 0;
         while i < args.len() {
             match args[i].as_str() {
@@ -231,6 +236,11 @@ impl CompileArgs {
                     i += 1;
                     let value = args.get(i).context("`-o` needs a file name")?;
                     output = Some(PathBuf::from(value));
+                }
+                "--target" => {
+                    i += 1;
+                    let value = args.get(i).context("`--target` needs a target triple")?;
+                    target = Some(value.clone());
                 }
                 opt if opt.starts_with('-') && opt != "-" => {
                     bail!("unknown option `{opt}` for `kiln compile`")
@@ -250,6 +260,7 @@ impl CompileArgs {
             output,
             fuel,
             epoch,
+            target,
         })
     }
 }
@@ -263,14 +274,19 @@ fn run_config(fuel: bool, epoch: bool) -> kiln_runtime::Config {
     config
 }
 
-/// Runs `kiln compile`: compiles the module and writes its precompiled
-/// form; returns its size in bytes.
+/// Runs `kiln compile`: compiles the module (for `args.target`, or this
+/// machine) and writes its precompiled form; returns its size in bytes.
 ///
 /// # Errors
 ///
-/// The input cannot be read or compiled, or the output cannot be written.
+/// An invalid or unsupported target, the input cannot be read or
+/// compiled, or the output cannot be written.
 pub fn compile_file(args: &CompileArgs) -> Result<usize> {
-    let engine = Engine::new(&run_config(args.fuel, args.epoch))?;
+    let mut config = run_config(args.fuel, args.epoch);
+    if let Some(target) = &args.target {
+        config.target(target)?;
+    }
+    let engine = Engine::new(&config)?;
     let binary = read_module(&args.file)?;
     anyhow::ensure!(
         !kiln_runtime::is_serialized(&binary),

@@ -121,6 +121,7 @@ impl CodeImage {
         funcs: Vec<CompiledCode>,
         array: Vec<CompiledCode>,
         host: Vec<CompiledCode>,
+        executable: bool,
     ) -> Result<CodeImage> {
         let nfuncs = funcs.len();
         let narray = array.len();
@@ -155,17 +156,22 @@ impl CodeImage {
                 traps,
                 addr_map,
             },
+            executable,
         )
     }
 
     /// Maps a laid-out image (relocations applied, so position-independent)
-    /// executable, with its tables (valid for it: see
-    /// [`CodeTables::check`]).
+    /// with its tables (valid for it: see [`CodeTables::check`]),
+    /// executable if `executable` (the code is for this machine).
     ///
     /// # Errors
     ///
     /// The memory cannot be mapped.
-    pub(crate) fn from_parts(bytes: &[u8], tables: CodeTables) -> Result<CodeImage> {
+    pub(crate) fn from_parts(
+        bytes: &[u8],
+        tables: CodeTables,
+        executable: bool,
+    ) -> Result<CodeImage> {
         let len = bytes.len().max(1);
         let mut mem =
             region::alloc(len, region::Protection::READ_WRITE).context("allocating code memory")?;
@@ -173,11 +179,18 @@ impl CodeImage {
         // SAFETY: the allocation holds at least `bytes.len()` bytes and is
         // fresh, so it does not overlap `bytes`.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), image, bytes.len()) };
+        // Code for another target is kept readable only: it is serialized,
+        // never run.
+        let protection = if executable {
+            crate::sys::flush_icache(image, bytes.len());
+            region::Protection::READ_EXECUTE
+        } else {
+            region::Protection::READ
+        };
         // SAFETY: the allocation is ours and fully written; from here on it
-        // is only read and executed.
+        // is only read (and executed).
         unsafe {
-            region::protect(image, len, region::Protection::READ_EXECUTE)
-                .context("making code executable")?;
+            region::protect(image, len, protection).context("protecting code memory")?;
         }
         Ok(CodeImage {
             mem: CodeMemory::Alloc(mem),
@@ -199,19 +212,26 @@ impl CodeImage {
         offset: u64,
         bytes: &[u8],
         tables: CodeTables,
+        executable: bool,
     ) -> Result<CodeImage> {
         let page = region::page::size() as u64;
         if bytes.is_empty() || !offset.is_multiple_of(page) {
-            return CodeImage::from_parts(bytes, tables);
+            return CodeImage::from_parts(bytes, tables, executable);
         }
-        let prot = libc::PROT_READ | libc::PROT_EXEC;
+        // A new mapping of file pages needs no cache maintenance: the
+        // kernel makes executable pages coherent when it maps them.
+        let prot = if executable {
+            libc::PROT_READ | libc::PROT_EXEC
+        } else {
+            libc::PROT_READ
+        };
         match FileMapping::new(file, offset, bytes.len(), prot, false) {
             Ok(map) => Ok(CodeImage {
                 mem: CodeMemory::File(map),
                 len: bytes.len(),
                 tables,
             }),
-            Err(_) => CodeImage::from_parts(bytes, tables),
+            Err(_) => CodeImage::from_parts(bytes, tables, executable),
         }
     }
 
@@ -317,7 +337,10 @@ fn apply_reloc(
             *site = v.to_le_bytes();
         }
         R::Arm64Call => {
-            anyhow::ensure!(delta % 4 == 0 && (-(1 << 27)..1 << 27).contains(&delta));
+            anyhow::ensure!(
+                delta % 4 == 0 && (-(1 << 27)..1 << 27).contains(&delta),
+                "call out of range: aarch64 code images are limited to 128 MiB"
+            );
             let insn = u32::from_le_bytes(*site);
             let imm26 = ((delta >> 2) as u32) & 0x03ff_ffff;
             *site = ((insn & 0xfc00_0000) | imm26).to_le_bytes();

@@ -171,7 +171,10 @@ pub(crate) fn compile(
         .map(|ty| host_trampoline(&mut worker, isa, ty))
         .collect::<Result<Vec<_>>>()?;
     let table_sets = table_sets.into_iter().map(AtomicBool::into_inner).collect();
-    Ok((CodeImage::new(funcs, array, host)?, table_sets))
+    Ok((
+        CodeImage::new(funcs, array, host, engine.is_native())?,
+        table_sets,
+    ))
 }
 
 fn compile_function(
@@ -300,5 +303,5 @@ fn host_trampoline(
 pub(crate) fn standalone_host_trampoline(engine: &Engine, ty: &FuncType) -> Result<CodeImage> {
     let mut worker = Worker::new();
     let code = host_trampoline(&mut worker, engine.isa(), ty)?;
-    CodeImage::new(Vec::new(), Vec::new(), vec![code])
+    CodeImage::new(Vec::new(), Vec::new(), vec![code], engine.is_native())
 }

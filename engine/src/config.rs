@@ -23,6 +23,8 @@ pub struct Config {
     pub(crate) cranelift_flags: Vec<(String, String)>,
     pub(crate) memory_init_cow: bool,
     pub(crate) cache_dir: Option<std::path::PathBuf>,
+    /// The target to compile for; `None` is the host.
+    pub(crate) target: Option<target_lexicon::Triple>,
 }
 
 /// How hard Cranelift optimizes.
@@ -201,6 +203,7 @@ impl Default for Config {
             cranelift_flags: Vec::new(),
             memory_init_cow: true,
             cache_dir: None,
+            target: None,
         }
     }
 }
@@ -342,12 +345,34 @@ impl Config {
         self
     }
 
-    /// Sets a Cranelift setting by name (as `cranelift_codegen::settings`
-    /// names them); an unknown name or value fails `Engine::new`.
+    /// Sets a Cranelift setting by name: a target ISA setting (such as
+    /// `has_avx2` on x86-64 or `has_lse` on aarch64) or a shared one (as
+    /// `cranelift_codegen::settings` names them); an unknown name or value
+    /// fails `Engine::new`.
     pub fn cranelift_flag_set(&mut self, name: &str, value: &str) -> &mut Config {
         self.cranelift_flags
             .push((name.to_string(), value.to_string()));
         self
+    }
+
+    /// Compiles for `target` (a target triple such as
+    /// `aarch64-unknown-linux-gnu`) instead of the host. An engine for
+    /// another architecture compiles and serializes modules
+    /// ([`Engine::precompile_module`](crate::Engine::precompile_module),
+    /// [`Module::serialize`](crate::Module::serialize)) for an engine on
+    /// that machine to load, but cannot run them: instantiating fails.
+    /// Its code assumes only the architecture's baseline CPU features;
+    /// [`Config::cranelift_flag_set`] enables more (`has_lse`, `has_avx2`).
+    ///
+    /// # Errors
+    ///
+    /// `target` is not a valid triple.
+    pub fn target(&mut self, target: &str) -> anyhow::Result<&mut Config> {
+        let triple = target
+            .parse::<target_lexicon::Triple>()
+            .map_err(|e| anyhow::anyhow!("invalid target triple `{target}`: {e}"))?;
+        self.target = Some(triple);
+        Ok(self)
     }
 
     /// Whether memory images are mapped copy-on-write at instantiation

@@ -10,6 +10,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use target_lexicon::Triple;
 
 /// A compilation environment. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
@@ -20,6 +21,8 @@ pub struct Engine {
 struct EngineInner {
     config: Config,
     isa: OwnedTargetIsa,
+    /// Whether the code compiled for `isa` runs on this machine.
+    native: bool,
     /// The epoch counter compiled code compares deadlines with.
     epoch: AtomicU64,
     /// Engine-wide function type ids: `call_indirect` compares these.
@@ -73,18 +76,40 @@ impl Engine {
             "enable_nan_canonicalization",
             yes_no(config.nan_canonicalization),
         )?;
-        for (name, value) in &config.cranelift_flags {
-            set(&mut flags, name, value)?;
-        }
         // Backtraces walk the frame-pointer chain.
         set(&mut flags, "preserve_frame_pointers", "true")?;
+        // Functions with more results than the target has return registers
+        // (aarch64 has fewer than x86-64) return the rest through memory.
+        set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
         // Stack overflow is caught by the stack-limit check in each prologue.
         set(&mut flags, "enable_probestack", "false")?;
         set(&mut flags, "unwind_info", "false")?;
-        let isa_builder = cranelift_native::builder().map_err(|e| anyhow!("host ISA: {e}"))?;
+        let host = Triple::host();
+        let (mut isa_builder, native) = match &config.target {
+            // Another target (or the host's named explicitly): its
+            // baseline features only, so the code runs on any such machine.
+            Some(target) => {
+                let builder = cranelift_codegen::isa::lookup(target.clone())
+                    .map_err(|e| anyhow!("target {target}: {e}"))?;
+                (builder, *target == host)
+            }
+            // The host, with every feature its CPU has.
+            None => (
+                cranelift_native::builder().map_err(|e| anyhow!("host ISA: {e}"))?,
+                true,
+            ),
+        };
+        // A flag is the target ISA's if it knows the name, else shared.
+        for (name, value) in &config.cranelift_flags {
+            match isa_builder.set(name, value) {
+                Ok(()) => {}
+                Err(settings::SetError::BadName(_)) => set(&mut flags, name, value)?,
+                Err(e) => return Err(anyhow!("cranelift setting {name}={value}: {e}")),
+            }
+        }
         let isa = isa_builder
             .finish(settings::Flags::new(flags))
-            .map_err(|e| anyhow!("host ISA: {e}"))?;
+            .map_err(|e| anyhow!("target ISA: {e}"))?;
         let settings = compilation_settings(config, &*isa);
         let settings_hash = {
             use sha2::Digest as _;
@@ -101,6 +126,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 isa,
+                native,
                 settings,
                 settings_hash,
                 cache_hits: AtomicU64::new(0),
@@ -154,6 +180,37 @@ impl Engine {
         &*self.inner.isa
     }
 
+    /// The target triple this engine compiles for.
+    pub fn target(&self) -> &Triple {
+        self.inner.isa.triple()
+    }
+
+    /// Whether this engine's code runs on this machine: false for an
+    /// engine made with [`Config::target`] naming another target, which
+    /// only compiles and serializes.
+    pub fn is_native(&self) -> bool {
+        self.inner.native
+    }
+
+    /// Fails unless this engine's code runs here (see
+    /// [`Engine::is_native`]); `what` names the refused operation.
+    ///
+    /// # Errors
+    ///
+    /// The engine compiles for another target.
+    pub fn ensure_native(&self, what: &str) -> Result<()> {
+        if self.inner.native {
+            return Ok(());
+        }
+        Err(anyhow!(
+            "cannot {what}: this engine compiles for {}, not for this host ({}); \
+             precompile with it and load the module on a {} machine",
+            self.target(),
+            Triple::host(),
+            self.target().architecture
+        ))
+    }
+
     /// Advances the epoch by one, interrupting wasm in any store whose
     /// deadline it reaches (with epoch interruption enabled). Callable from
     /// any thread, including while wasm runs.
@@ -189,6 +246,7 @@ impl Engine {
     ///
     /// Cranelift fails to compile the trampoline.
     pub fn host_trampoline(&self, ty: &FuncType) -> anyhow::Result<*const u8> {
+        self.ensure_native("call host functions")?;
         let id = self.type_id(ty);
         let mut cache = self.inner.host_trampolines.lock().unwrap();
         if let Some(image) = cache.get(&id) {
@@ -220,6 +278,11 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// Names of the target ISA's settings in [`Engine::compilation_settings`]
+/// start with this; a precompiled module may load where such a CPU feature
+/// flag is on though it was compiled with it off.
+pub(crate) const ISA_FLAG_PREFIX: &str = "cranelift.isa.";
+
 /// Lists what code generation depends on (see
 /// [`Engine::compilation_settings`]). The verifier flag is left out: it
 /// checks code but never changes it.
@@ -235,7 +298,11 @@ fn compilation_settings(
             .filter(|v| v.name != "enable_verifier")
             .map(|v| flag(&v)),
     );
-    out.extend(isa.isa_flags().iter().map(flag));
+    out.extend(
+        isa.isa_flags()
+            .iter()
+            .map(|v| (format!("{ISA_FLAG_PREFIX}{}", v.name), v.value_string())),
+    );
     let features = config.wasm_features();
     let kiln = [
         ("memory_reservation", config.memory_reservation.to_string()),

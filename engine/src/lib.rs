@@ -19,6 +19,7 @@ mod compile;
 mod config;
 mod engine;
 mod mapping;
+mod sys;
 mod module;
 pub mod module_info;
 mod serialize;

@@ -39,7 +39,7 @@ use std::sync::Arc;
 /// The first eight bytes of every serialized module.
 pub(crate) const MAGIC: &[u8; 8] = b"\0kilnmod";
 /// Bumped whenever the layout changes.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 /// The Kiln version that writes and accepts serialized modules.
 pub(crate) const KILN_VERSION: &str = env!("CARGO_PKG_VERSION");
 const FIXED_HEADER: usize = 24;
@@ -246,10 +246,7 @@ fn decode(engine: &Engine, bytes: &[u8], file: Option<&Arc<FileMap>>) -> Result<
         theirs.push((r.str()?, r.str()?));
     }
     if hash != engine.settings_hash().as_slice() {
-        bail!(
-            "{}",
-            settings_mismatch(&theirs, engine.compilation_settings())
-        );
+        check_settings(&theirs, engine.compilation_settings())?;
     }
     let mut info = read_info(&mut r)?;
     let tables = read_code_tables(&mut r)?;
@@ -288,8 +285,14 @@ fn decode(engine: &Engine, bytes: &[u8], file: Option<&Arc<FileMap>>) -> Result<
         .collect();
     let offsets = VMOffsets::new(&info);
     let code = match file {
-        Some(map) => CodeImage::from_file(map.file(), code_at as u64, code_bytes, tables)?,
-        None => CodeImage::from_parts(code_bytes, tables)?,
+        Some(map) => CodeImage::from_file(
+            map.file(),
+            code_at as u64,
+            code_bytes,
+            tables,
+            engine.is_native(),
+        )?,
+        None => CodeImage::from_parts(code_bytes, tables, engine.is_native())?,
     };
     let layout = layout.map(|(layout, _)| layout);
     Ok(Module::from_parts(
@@ -357,35 +360,44 @@ fn image_layout(info: &ModuleInfo) -> Option<(ImageLayout, Vec<(usize, usize)>)>
     (layout.len <= (2 * bytes).max(1 << 20)).then_some((layout, segments))
 }
 
-/// Names the first setting that differs between a module's and an engine's.
-fn settings_mismatch(module: &[(&str, &str)], engine: &[(String, String)]) -> String {
+/// Whether code compiled with the `module`'s settings runs in an engine
+/// with the `engine`'s: every setting equal, except that a target feature
+/// the module does not use may be on in the engine (code for a baseline
+/// aarch64 runs on a CPU with LSE atomics).
+fn check_settings(module: &[(&str, &str)], engine: &[(String, String)]) -> Result<()> {
+    use crate::engine::ISA_FLAG_PREFIX;
     for (name, value) in engine {
         match module.iter().find(|(n, _)| n == name) {
             Some((_, v)) if v == value => {}
-            Some((_, v)) => {
-                return format!(
-                    "precompiled module was compiled with setting `{name}` = {v}, but this \
-                     engine has {value}; recompile it or configure the engine the same way"
+            Some((_, "false")) if name.starts_with(ISA_FLAG_PREFIX) && value == "true" => {}
+            Some((_, "true")) if name.starts_with(ISA_FLAG_PREFIX) && value == "false" => {
+                let flag = &name[ISA_FLAG_PREFIX.len()..];
+                bail!(
+                    "precompiled module was compiled with target setting `{flag}`, which this \
+                     engine lacks (the host CPU does not support it, or the engine's target \
+                     leaves it off); recompile it for this machine"
                 );
             }
-            None => {
-                return format!(
-                    "precompiled module was compiled without setting `{name}` (this engine has \
-                     {value}); recompile it"
-                );
-            }
+            Some((_, v)) => bail!(
+                "precompiled module was compiled with setting `{name}` = {v}, but this engine \
+                 has {value}; recompile it or configure the engine the same way"
+            ),
+            None => bail!(
+                "precompiled module was compiled without setting `{name}` (this engine has \
+                 {value}); recompile it"
+            ),
         }
     }
     if let Some((name, v)) = module
         .iter()
         .find(|(n, _)| !engine.iter().any(|(e, _)| e == n))
     {
-        return format!(
+        bail!(
             "precompiled module was compiled with setting `{name}` = {v}, which this engine \
              does not have; recompile it"
         );
     }
-    "precompiled module's compilation settings hash does not match this engine's".to_string()
+    Ok(())
 }
 
 struct Writer(Vec<u8>);

@@ -227,8 +227,12 @@ wasmtime_config_cache_config_load(wasm_config_t *, const char *);
 /**
  * \brief Sets the target to compile for, as a target triple.
  *
- * Kiln compiles for the host only: the host's triple is accepted (NULL
- * is returned); any other is an error, as is a malformed triple.
+ * Returns NULL, or an error for a malformed triple. An engine for another
+ * target (`aarch64-unknown-linux-gnu` on an x86-64 host, or the reverse)
+ * compiles modules for `wasmtime_module_serialize` or
+ * `kiln_engine_precompile_module`, assuming only the target's baseline CPU
+ * features; instantiating them fails with an error. An unsupported
+ * architecture makes `wasm_engine_new_with_config` fail.
  */
 WASM_API_EXTERN wasmtime_error_t *
 wasmtime_config_target_set(wasm_config_t *, const char *);

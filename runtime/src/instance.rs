@@ -97,7 +97,8 @@ impl Instance {
     ///
     /// # Errors
     ///
-    /// A wrong number of imports, an import of the wrong type or from
+    /// A module compiled for another target ([`kiln_engine::Config::target`]),
+    /// a wrong number of imports, an import of the wrong type or from
     /// another store (a link error naming the import and both types), a
     /// resource limit, or a trap (a [`Trap`]) in a data segment or the
     /// start function.
@@ -111,6 +112,7 @@ impl Instance {
         if !Engine::same(&opaque.engine, module.engine()) {
             bail!("the module was compiled by a different engine than the store's");
         }
+        module.engine().ensure_native("instantiate the module")?;
         let info = module.info();
         if imports.len() != info.imports.len() {
             bail!(

@@ -240,13 +240,15 @@ impl<T: 'static> Linker<T> {
     ///
     /// # Errors
     ///
-    /// A module of another engine, an import that is not defined, or one
+    /// A module of another engine or compiled for another target, an
+    /// import that is not defined, or one
     /// whose type does not match (the error names the import and both
     /// types).
     pub fn instantiate_pre(&self, module: &Module) -> Result<InstancePre<T>> {
         if !Engine::same(&self.engine, module.engine()) {
             bail!("the module was compiled by a different engine than the linker's");
         }
+        module.engine().ensure_native("instantiate the module")?;
         let info = module.info();
         let mut defs = Vec::with_capacity(info.imports.len());
         let mut store_bound = None;

@@ -422,7 +422,7 @@ unsafe fn zero_elements(base: *mut u8, len: usize, dirty: Range<usize>, memset_l
         let (from, to) = (start / page * page, end.div_ceil(page) * page);
         // SAFETY: whole pages of the storage's own mapping (the caller's
         // contract); dropping anonymous pages zeroes them.
-        unsafe { libc::madvise(base.add(from).cast(), to - from, libc::MADV_DONTNEED) == 0 }
+        unsafe { mmap::discard(base.add(from), to - from) }
     };
     if !released {
         // SAFETY: the range is inside the storage, writable.
@@ -682,13 +682,7 @@ impl MemoryPool {
             for range in dirty {
                 // SAFETY: within the slot; dropping private pages restores
                 // the image's (file-backed) or zero (anonymous) contents.
-                reset &= unsafe {
-                    libc::madvise(
-                        base.add(range.start).cast(),
-                        range.len(),
-                        libc::MADV_DONTNEED,
-                    )
-                } == 0;
+                reset &= unsafe { mmap::discard(base.add(range.start), range.len()) };
             }
         }
         let slot = if reset {

@@ -144,3 +144,39 @@ impl Drop for Mmap {
         }
     }
 }
+
+/// Drops the pages of `[ptr, ptr + len)` (page-aligned) with
+/// `madvise(MADV_DONTNEED)`: anonymous pages read as zero afterwards and
+/// private file pages as the file's contents. Returns false, having done
+/// nothing, where that cannot be relied on, so that the caller resets the
+/// memory another way: `madvise` failed, or it is known to do nothing here
+/// (user-mode emulators such as qemu 7 accept the call and ignore it).
+///
+/// # Safety
+///
+/// The range must be inside a private mapping the caller owns, and no one
+/// may rely on its contents.
+pub unsafe fn discard(ptr: *mut u8, len: usize) -> bool {
+    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if !*WORKS.get_or_init(discard_zeroes) {
+        return false;
+    }
+    // SAFETY: the caller's contract.
+    unsafe { libc::madvise(ptr.cast(), len, libc::MADV_DONTNEED) == 0 }
+}
+
+/// Whether `MADV_DONTNEED` really drops pages: writes a page, discards it
+/// and looks.
+fn discard_zeroes() -> bool {
+    let Ok(map) = Mmap::zeroed(page_size()) else {
+        return false;
+    };
+    let p = map.as_ptr();
+    // SAFETY: `p` is the start of the fresh, writable, private mapping
+    // `map`, which nothing else uses; volatile so the write and the read
+    // around the call are not optimized away.
+    unsafe {
+        p.write_volatile(1);
+        libc::madvise(p.cast(), map.len(), libc::MADV_DONTNEED) == 0 && p.read_volatile() == 0
+    }
+}
