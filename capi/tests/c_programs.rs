@@ -2,7 +2,9 @@
 //! against `include/` and the `libkiln` this build produced, then run; it
 //! checks its own results and exits 0. A second test runs each program
 //! under valgrind with leak checking (skipped when valgrind is missing,
-//! unless `KILN_REQUIRE_VALGRIND` is set, as CI does).
+//! unless `KILN_REQUIRE_VALGRIND` is set, as CI does). For another
+//! architecture, `CC` names its compiler and `KILN_TEST_RUNNER` its
+//! emulator (`.ci/aarch64` sets both).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -109,13 +111,34 @@ fn run_all(label: &str, wrap: impl Fn(&Path) -> Command) {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// `exe`, run through the command in `KILN_TEST_RUNNER` (such as
+/// `qemu-aarch64 -L /usr/aarch64-linux-gnu`) when the tests run under
+/// emulation.
+fn direct_or_emulated(exe: &Path) -> Command {
+    let runner = std::env::var("KILN_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(program) => {
+            let mut cmd = Command::new(program);
+            cmd.args(words).arg(exe);
+            cmd
+        }
+        None => Command::new(exe),
+    }
+}
+
 #[test]
 fn c_programs() {
-    run_all("native", |exe| Command::new(exe));
+    run_all("native", direct_or_emulated);
 }
 
 #[test]
 fn c_programs_under_valgrind() {
+    if std::env::var_os("KILN_TEST_RUNNER").is_some() {
+        // Valgrind runs host programs only; this is an emulated build.
+        println!("KILN_TEST_RUNNER is set (emulated target): skipped");
+        return;
+    }
     let available = Command::new("valgrind")
         .arg("--version")
         .output()

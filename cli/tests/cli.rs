@@ -4,12 +4,22 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Runs the built `kiln` with `args`.
+/// Runs the built `kiln` with `args` (through the command in
+/// `KILN_TEST_RUNNER`, such as `qemu-aarch64 -L /usr/aarch64-linux-gnu`,
+/// when the tests run under emulation).
 fn kiln(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .args(args)
-        .output()
-        .expect("spawn kiln")
+    let exe = env!("CARGO_BIN_EXE_kiln");
+    let runner = std::env::var("KILN_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut cmd = match words.next() {
+        Some(program) => {
+            let mut cmd = Command::new(program);
+            cmd.args(words).arg(exe);
+            cmd
+        }
+        None => Command::new(exe),
+    };
+    cmd.args(args).output().expect("spawn kiln")
 }
 
 /// Writes `contents` to a file named `name` in this test target's
@@ -438,4 +448,58 @@ fn compile_then_run_the_precompiled_module() {
     assert_one_error_line(&out, "already precompiled");
     let out = kiln(&["compile"]);
     assert_one_error_line(&out, "needs a FILE");
+}
+
+/// The triple of the other supported architecture than this machine's.
+fn other_target() -> &'static str {
+    if cfg!(target_arch = "x86_64") {
+        "aarch64-unknown-linux-gnu"
+    } else {
+        "x86_64-unknown-linux-gnu"
+    }
+}
+
+#[test]
+fn compile_for_another_target() {
+    let src = scratch("cross.wat", VALUES_WAT);
+    let other = src.with_file_name("cross-other.cwasm");
+    let out = kiln(&[
+        "compile",
+        "--target",
+        other_target(),
+        src.to_str().unwrap(),
+        "-o",
+        other.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // It is that machine's code: here it is refused, naming the target.
+    let out = kiln(&["run", other.to_str().unwrap(), "--invoke", "neg", "1"]);
+    assert_one_error_line(&out, &format!("compiled for target {}", other_target()));
+
+    // This machine's own triple named explicitly: baseline CPU features,
+    // and it runs here.
+    let host = if cfg!(target_arch = "x86_64") {
+        "x86_64-unknown-linux-gnu"
+    } else {
+        "aarch64-unknown-linux-gnu"
+    };
+    let own = src.with_file_name("cross-own.cwasm");
+    let out = kiln(&[
+        "compile",
+        "--target",
+        host,
+        src.to_str().unwrap(),
+        "-o",
+        own.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = kiln(&["run", own.to_str().unwrap(), "--invoke", "neg", "-7"]);
+    assert_eq!(stdout(&out), "7\n", "{}", stderr(&out));
+
+    let out = kiln(&["compile", "--target", "not-a-triple", src.to_str().unwrap()]);
+    assert_one_error_line(&out, "invalid target triple `not-a-triple`");
+    let out = kiln(&["compile", "--target", "riscv64gc-unknown-linux-gnu", src.to_str().unwrap()]);
+    assert_one_error_line(&out, "riscv64");
+    let out = kiln(&["compile", src.to_str().unwrap(), "--target"]);
+    assert_one_error_line(&out, "needs a target triple");
 }

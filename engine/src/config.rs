@@ -366,11 +366,23 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// `target` is not a valid triple.
+    /// `target` is not a valid triple, or names an architecture Kiln does
+    /// not compile for.
     pub fn target(&mut self, target: &str) -> anyhow::Result<&mut Config> {
         let triple = target
             .parse::<target_lexicon::Triple>()
             .map_err(|e| anyhow::anyhow!("invalid target triple `{target}`: {e}"))?;
+        let arch = triple.architecture;
+        anyhow::ensure!(
+            matches!(
+                arch,
+                target_lexicon::Architecture::X86_64
+                    | target_lexicon::Architecture::Aarch64(
+                        target_lexicon::Aarch64Architecture::Aarch64
+                    )
+            ) && cranelift_codegen::isa::lookup(triple.clone()).is_ok(),
+            "Kiln compiles for x86_64 and aarch64, not for {arch} (target `{target}`)"
+        );
         self.target = Some(triple);
         Ok(self)
     }

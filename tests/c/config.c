@@ -75,9 +75,53 @@ int main(void) {
   for (int i = 0; i < 20; i++) CHECK(call_rec(engine, 5) == 5);
   wasm_engine_delete(engine);
 
-  /* The host's target is accepted, another is an error. */
+#ifdef KILN_VERSION
+  /* An architecture Kiln does not compile for is an error at once, as is a
+   * malformed triple. */
   config = wasm_config_new();
-  CHECK(error_contains(wasmtime_config_target_set(config, "riscv64gc-unknown-linux-gnu"), ""));
+  CHECK(error_contains(wasmtime_config_target_set(config, "riscv64gc-unknown-linux-gnu"),
+                       "riscv64"));
+  CHECK(error_contains(wasmtime_config_target_set(config, "not a triple"), "invalid"));
   wasm_config_delete(config);
+
+  /* The other architecture: modules compile and serialize, but do not run
+   * here. */
+#if defined(__x86_64__)
+  const char *other = "aarch64-unknown-linux-gnu";
+#else
+  const char *other = "x86_64-unknown-linux-gnu";
+#endif
+  config = wasm_config_new();
+  CHECK_OK(wasmtime_config_target_set(config, other));
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  wasmtime_module_t *module = compile_wat(engine, WAT);
+  wasm_byte_vec_t bytes;
+  CHECK_OK(wasmtime_module_serialize(module, &bytes));
+  CHECK(bytes.size > 0);
+  wasm_byte_vec_delete(&bytes);
+  wasmtime_store_t *store = wasmtime_store_new(engine, NULL, NULL);
+  wasmtime_instance_t inst;
+  wasm_trap_t *trap = NULL;
+  CHECK(error_contains(
+      wasmtime_instance_new(wasmtime_store_context(store), module, NULL, 0, &inst, &trap),
+      "cannot instantiate"));
+  CHECK(trap == NULL);
+  wasmtime_store_delete(store);
+  wasmtime_module_delete(module);
+  wasm_engine_delete(engine);
+#endif
+
+  /* The host's own triple is accepted. */
+  config = wasm_config_new();
+#if defined(__x86_64__)
+  CHECK_OK(wasmtime_config_target_set(config, "x86_64-unknown-linux-gnu"));
+#else
+  CHECK_OK(wasmtime_config_target_set(config, "aarch64-unknown-linux-gnu"));
+#endif
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  CHECK(call_rec(engine, 10) == 10);
+  wasm_engine_delete(engine);
   return 0;
 }

@@ -141,6 +141,75 @@ fn spec_v2_pooling() {
     run_suite(|| engine.clone(), false);
 }
 
+/// Cross-compilation, first half (run by `.ci/aarch64` on the build
+/// machine): compiles every module of the suite for the target named by
+/// `KILN_CROSS_TARGET` into the compile cache in `KILN_CROSS_DIR`. The
+/// engine cannot run that code, so every instantiation fails here; only
+/// the compiled modules matter.
+#[test]
+#[ignore = "run by .ci/aarch64, with KILN_CROSS_TARGET and KILN_CROSS_DIR"]
+fn spec_v2_cross_compile() {
+    let (target, dir) = cross_env();
+    let target = target.expect("KILN_CROSS_TARGET names the target");
+    let mut config = Config::new();
+    config.target(&target).expect("a valid target").cache_dir(Some(&dir));
+    let engine = Engine::new(&config).expect("an engine for the target");
+    assert!(!engine.is_native(), "{target} is this machine's target");
+    for file in spec(SpecVersion::V2).filter(|f| f.name().ends_with(".wast")) {
+        run_wast_with(&engine, file.name(), file.raw(), false).expect("the script parses");
+    }
+    let (_, compiled) = engine.cache_stats();
+    let files = cached_modules(&dir);
+    println!("{compiled} modules compiled for {target}, {files} distinct");
+    assert!(files > 800, "only {files} modules in {}", dir.display());
+}
+
+/// Cross-compilation, second half (run on the target, under emulation):
+/// the whole suite, every module loaded from `KILN_CROSS_DIR`, where
+/// [`spec_v2_cross_compile`] put it, compiled on another machine; none is
+/// compiled here. The engine names the host's target explicitly, which
+/// (like `kiln compile --target`) means its baseline CPU features, so its
+/// cache keys are the build machine's.
+#[test]
+#[ignore = "run by .ci/aarch64, with KILN_CROSS_DIR"]
+fn spec_v2_cross_compiled() {
+    let (_, dir) = cross_env();
+    let before = cached_modules(&dir);
+    assert!(before > 800, "too few precompiled modules in {}", dir.display());
+    let mut config = Config::new();
+    let host = kiln_runtime::Engine::default().target().to_string();
+    config.target(&host).expect("the host's triple").cache_dir(Some(&dir));
+    let engine = Engine::new(&config).expect("an engine for the host");
+    assert!(engine.is_native());
+    run_suite(|| engine.clone(), false);
+    let (loaded, compiled_here) = engine.cache_stats();
+    println!("{loaded} modules loaded from {}", dir.display());
+    // A module compiled here would have been added to the cache; the only
+    // misses are the suite's invalid modules, which are never stored.
+    assert_eq!(
+        cached_modules(&dir),
+        before,
+        "{compiled_here} cache misses, some compiled here rather than loaded"
+    );
+    assert!(loaded >= before as u64, "{loaded} loaded of {before}");
+}
+
+/// `KILN_CROSS_TARGET` (if set) and `KILN_CROSS_DIR` (required).
+fn cross_env() -> (Option<String>, std::path::PathBuf) {
+    let dir = std::env::var_os("KILN_CROSS_DIR").expect("KILN_CROSS_DIR names a directory");
+    (std::env::var("KILN_CROSS_TARGET").ok(), dir.into())
+}
+
+/// The number of precompiled modules in the cache directory `dir`.
+fn cached_modules(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+            .count()
+    })
+}
+
 /// Runs every file of the suite, each with an engine from `engine`, prints
 /// the table and checks [`EXPECTED_PASS`].
 fn run_suite(engine: impl Fn() -> Engine, round_trip: bool) {
