@@ -111,25 +111,9 @@ fn run_all(label: &str, wrap: impl Fn(&Path) -> Command) {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// `exe`, run through the command in `KILN_TEST_RUNNER` (such as
-/// `qemu-aarch64 -L /usr/aarch64-linux-gnu`) when the tests run under
-/// emulation.
-fn direct_or_emulated(exe: &Path) -> Command {
-    let runner = std::env::var("KILN_TEST_RUNNER").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    match words.next() {
-        Some(program) => {
-            let mut cmd = Command::new(program);
-            cmd.args(words).arg(exe);
-            cmd
-        }
-        None => Command::new(exe),
-    }
-}
-
 #[test]
 fn c_programs() {
-    run_all("native", direct_or_emulated);
+    run_all("native", |exe| kiln_cli::target_command(exe));
 }
 
 #[test]

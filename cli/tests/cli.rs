@@ -2,24 +2,14 @@
 //! error lines, as a user or script sees them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-/// Runs the built `kiln` with `args` (through the command in
-/// `KILN_TEST_RUNNER`, such as `qemu-aarch64 -L /usr/aarch64-linux-gnu`,
-/// when the tests run under emulation).
+/// Runs the built `kiln` with `args` (under emulation if the tests are).
 fn kiln(args: &[&str]) -> Output {
-    let exe = env!("CARGO_BIN_EXE_kiln");
-    let runner = std::env::var("KILN_TEST_RUNNER").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    let mut cmd = match words.next() {
-        Some(program) => {
-            let mut cmd = Command::new(program);
-            cmd.args(words).arg(exe);
-            cmd
-        }
-        None => Command::new(exe),
-    };
-    cmd.args(args).output().expect("spawn kiln")
+    kiln_cli::target_command(env!("CARGO_BIN_EXE_kiln"))
+        .args(args)
+        .output()
+        .expect("spawn kiln")
 }
 
 /// Writes `contents` to a file named `name` in this test target's
@@ -498,7 +488,12 @@ fn compile_for_another_target() {
 
     let out = kiln(&["compile", "--target", "not-a-triple", src.to_str().unwrap()]);
     assert_one_error_line(&out, "invalid target triple `not-a-triple`");
-    let out = kiln(&["compile", "--target", "riscv64gc-unknown-linux-gnu", src.to_str().unwrap()]);
+    let out = kiln(&[
+        "compile",
+        "--target",
+        "riscv64gc-unknown-linux-gnu",
+        src.to_str().unwrap(),
+    ]);
     assert_one_error_line(&out, "riscv64");
     let out = kiln(&["compile", src.to_str().unwrap(), "--target"]);
     assert_one_error_line(&out, "needs a target triple");

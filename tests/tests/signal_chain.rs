@@ -2,8 +2,6 @@
 //! in the host's own code is never swallowed. Process-global, so each case
 //! runs in a child process (this same test binary, re-executed).
 
-use std::process::Command;
-
 const CHILD: &str = "KILN_SIGNAL_CHAIN_CHILD";
 
 /// Runs some wasm (installing Kiln's handlers), including a trap.
@@ -47,7 +45,7 @@ fn child(mode: &str) {
 }
 
 fn spawn(mode: &str) -> std::process::Output {
-    Command::new(std::env::current_exe().unwrap())
+    kiln_cli::target_command(std::env::current_exe().unwrap())
         .args([
             "--exact",
             "spawned_child",

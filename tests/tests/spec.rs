@@ -152,7 +152,10 @@ fn spec_v2_cross_compile() {
     let (target, dir) = cross_env();
     let target = target.expect("KILN_CROSS_TARGET names the target");
     let mut config = Config::new();
-    config.target(&target).expect("a valid target").cache_dir(Some(&dir));
+    config
+        .target(&target)
+        .expect("a valid target")
+        .cache_dir(Some(&dir));
     let engine = Engine::new(&config).expect("an engine for the target");
     assert!(!engine.is_native(), "{target} is this machine's target");
     for file in spec(SpecVersion::V2).filter(|f| f.name().ends_with(".wast")) {
@@ -175,10 +178,17 @@ fn spec_v2_cross_compile() {
 fn spec_v2_cross_compiled() {
     let (_, dir) = cross_env();
     let before = cached_modules(&dir);
-    assert!(before > 800, "too few precompiled modules in {}", dir.display());
+    assert!(
+        before > 800,
+        "too few precompiled modules in {}",
+        dir.display()
+    );
     let mut config = Config::new();
     let host = kiln_runtime::Engine::default().target().to_string();
-    config.target(&host).expect("the host's triple").cache_dir(Some(&dir));
+    config
+        .target(&host)
+        .expect("the host's triple")
+        .cache_dir(Some(&dir));
     let engine = Engine::new(&config).expect("an engine for the host");
     assert!(engine.is_native());
     run_suite(|| engine.clone(), false);
