@@ -1242,6 +1242,84 @@ mod tests {
         load(&verified, &bytes).unwrap();
     }
 
+    /// The supported architecture this machine is not, and a CPU feature
+    /// flag of it that its baseline leaves off.
+    fn other_target() -> &'static str {
+        if cfg!(target_arch = "x86_64") {
+            "aarch64-unknown-linux-gnu"
+        } else {
+            "x86_64-unknown-linux-gnu"
+        }
+    }
+    const HOST_FEATURE: &str = if cfg!(target_arch = "x86_64") {
+        "has_avx"
+    } else {
+        "has_lse"
+    };
+
+    #[test]
+    fn cross_compiled_modules_serialize_but_load_only_on_their_target() {
+        let cross = Engine::new(Config::new().target(other_target()).unwrap()).unwrap();
+        assert!(!cross.is_native());
+        assert_eq!(cross.target().to_string(), other_target());
+        let module = Module::new(&cross, WAT).unwrap();
+        let host_module = Module::new(&Engine::default(), WAT).unwrap();
+        assert_ne!(module.code().bytes(), host_module.code().bytes());
+        let bytes = module.serialize().unwrap();
+        let err = load(&Engine::default(), &bytes).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("compiled for target {}", other_target())),
+            "{err}"
+        );
+        // An engine for that target reads it back exactly (but cannot run it).
+        assert_eq!(load(&cross, &bytes).unwrap().serialize().unwrap(), bytes);
+        let err = cross.ensure_native("instantiate").unwrap_err().to_string();
+        assert!(err.contains("cannot instantiate"), "{err}");
+        assert!(err.contains(other_target()), "{err}");
+        assert!(cross.host_trampoline(&module.info().types[0]).is_err());
+        // Unsupported or malformed targets are refused when configured.
+        let err = Config::new()
+            .target("riscv64gc-unknown-linux-gnu")
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("not for riscv64"), "{err}");
+        assert!(Config::new().target("no-such-thing-at-all").is_err());
+    }
+
+    #[test]
+    fn modules_load_where_the_cpu_has_every_feature_they_use() {
+        let host = Engine::default();
+        let triple = host.target().to_string();
+        let baseline = Engine::new(Config::new().target(&triple).unwrap()).unwrap();
+        assert!(baseline.is_native());
+        // Compiled for the baseline: loads into the engine that detected
+        // the host's features.
+        load(&host, &sample(&baseline)).unwrap();
+        // Compiled with a feature the loading engine lacks: refused, and
+        // the feature named.
+        let featured = Engine::new(
+            Config::new()
+                .target(&triple)
+                .unwrap()
+                .cranelift_flag_set(HOST_FEATURE, "true"),
+        )
+        .unwrap();
+        let err = load(&baseline, &sample(&featured)).unwrap_err().to_string();
+        assert!(err.contains(&format!("`{HOST_FEATURE}`")), "{err}");
+        // Shared settings still have to match exactly.
+        let other_opt = Engine::new(
+            Config::new()
+                .target(&triple)
+                .unwrap()
+                .cranelift_opt_level(crate::OptLevel::None),
+        )
+        .unwrap();
+        let err = load(&baseline, &sample(&other_opt))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("opt_level"), "{err}");
+    }
+
     #[test]
     fn wasm_is_not_a_serialized_module() {
         let engine = Engine::default();

@@ -244,3 +244,41 @@ fn start_trap_is_returned_and_instances_link_by_name() {
     let trap = err.downcast_ref::<Trap>().expect("a trap");
     assert_eq!(trap.code(), TrapCode::Unreachable);
 }
+
+/// A module compiled by an engine for another architecture
+/// (`Config::target`) is never run here: every way of instantiating it
+/// is an error that says why.
+#[test]
+fn modules_for_another_target_are_never_run() {
+    let other = if cfg!(target_arch = "x86_64") {
+        "aarch64-unknown-linux-gnu"
+    } else {
+        "x86_64-unknown-linux-gnu"
+    };
+    let mut config = Config::new();
+    config.target(other).unwrap();
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module (func (export "f") (result i32) i32.const 7))"#,
+    )
+    .expect("compiles for the other target");
+    let mut store = Store::new(&engine, 0u32);
+    let err = Instance::new(&mut store, &module, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot instantiate") && err.contains(other),
+        "{err}"
+    );
+    let linker = Linker::<u32>::new(&engine);
+    let err = linker.instantiate_pre(&module).err().unwrap().to_string();
+    assert!(err.contains("cannot instantiate"), "{err}");
+    // Host functions are host code: calling one runs no compiled code.
+    let host = Func::wrap(&mut store, |x: i32| x + 1);
+    let mut result = [Val::I32(0)];
+    host.call(&mut store, &[Val::I32(1)], &mut result).unwrap();
+    assert!(matches!(result[0], Val::I32(2)));
+    // The module itself is complete: it serializes for that machine.
+    assert!(module.serialize().unwrap().len() > 64);
+}
