@@ -12,6 +12,7 @@ use anyhow::{Result, bail};
 use kiln_runtime::vm::ValRaw;
 use kiln_runtime::{AsContextMut, Caller, Func, FuncType, Val, ValType};
 use std::ffi::c_void;
+use std::mem::MaybeUninit;
 
 /// What a host function gets while it runs: the store it runs in and the
 /// calling instance. Valid only during the call.
@@ -371,43 +372,48 @@ fn call_numeric(
     args: &[wasmtime_val_t],
     outs: &mut [wasmtime_val_t],
 ) -> Option<Result<()>> {
-    let mut slots = [ValRaw::default(); FAST_SLOTS];
-    let prepare = |ty: &kiln_runtime::FuncType, slots: &mut [ValRaw]| {
-        let (params, results) = (ty.params(), ty.results());
-        if params.len() != args.len() || results.len() != outs.len() {
+    let (callee, ty) = f.resolve(&*ctx);
+    let (params, results) = (ty.params(), ty.results());
+    if params.len() != args.len() || results.len() != outs.len() {
+        return None;
+    }
+    let n = callee.slots();
+    if n > FAST_SLOTS {
+        return None;
+    }
+    let mut slots = [MaybeUninit::<ValRaw>::uninit(); FAST_SLOTS];
+    for ((slot, a), p) in slots.iter_mut().zip(args).zip(params) {
+        if numeric_kind(*p) != Some(a.kind) {
             return None;
         }
-        if params.len() > FAST_SLOTS || results.len() > FAST_SLOTS {
-            return None;
-        }
-        for (a, p) in args.iter().zip(params) {
-            if numeric_kind(*p) != Some(a.kind) {
-                return None;
-            }
-        }
-        let mut kinds = [0u8; FAST_SLOTS];
-        for (k, r) in kinds.iter_mut().zip(results) {
-            *k = numeric_kind(*r)?;
-        }
-        for (slot, a) in slots.iter_mut().zip(args) {
-            // SAFETY: `kind` was checked to be a number kind, which says
-            // which field is set; each is plain data.
-            *slot = unsafe {
-                match a.kind {
-                    crate::val::WASMTIME_I32 | crate::val::WASMTIME_F32 => {
-                        ValRaw::from_u32(a.of.i32 as u32)
-                    }
-                    _ => ValRaw::from_u64(a.of.i64 as u64),
+        // SAFETY: `kind` was checked to be a number kind, which says which
+        // field is set; each is plain data.
+        slot.write(unsafe {
+            match a.kind {
+                crate::val::WASMTIME_I32 | crate::val::WASMTIME_F32 => {
+                    ValRaw::from_u32(a.of.i32 as u32)
                 }
-            };
-        }
-        Some((kinds, params.len().max(results.len())))
-    };
-    // SAFETY: `prepare` writes arguments of the parameter types into
-    // max(params, results) slots, at most `FAST_SLOTS`.
-    let (kinds, outcome) = unsafe { f.call_prepared(&mut *ctx, &mut slots, prepare) }?;
+                _ => ValRaw::from_u64(a.of.i64 as u64),
+            }
+        });
+    }
+    let mut kinds = [0u8; FAST_SLOTS];
+    for (k, r) in kinds.iter_mut().zip(results) {
+        *k = numeric_kind(*r)?;
+    }
+    // Slots only results use start out as zeros.
+    for slot in &mut slots[args.len()..n] {
+        slot.write(ValRaw::default());
+    }
+    // SAFETY: the first `n` = max(params, results) slots are initialized,
+    // the arguments of the parameter types, and the function was resolved
+    // in this store.
+    let outcome = unsafe { callee.call(&mut *ctx, slots.as_mut_ptr().cast::<ValRaw>()) };
     if outcome.is_ok() {
         for ((out, raw), kind) in outs.iter_mut().zip(&slots).zip(kinds) {
+            // SAFETY: the call wrote a result into each of the first
+            // `results.len()` slots.
+            let raw = unsafe { raw.assume_init() };
             let of = match kind {
                 crate::val::WASMTIME_I32 | crate::val::WASMTIME_F32 => wasmtime_valunion_t {
                     i32: raw.get_u32() as i32,

@@ -31,7 +31,7 @@ pub mod vm_layout;
 pub use code::CodeImage;
 pub use config::{Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 pub use engine::Engine;
-pub use module::{DataBytes, ExportType, ImageLayout, ImportType, Module};
+pub use module::{DataBytes, ExportType, FuncEntry, ImageLayout, ImportType, Module};
 pub use serialize::is_serialized;
 pub use trap::TrapCode;
 pub use types::{

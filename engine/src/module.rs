@@ -26,8 +26,50 @@ struct ModuleInner {
     image: Option<ImageLayout>,
     /// Engine type id of each type-section type.
     type_ids: Box<[u32]>,
+    /// How to call each function from the host, by function index.
+    func_entries: Box<[FuncEntry]>,
     /// State the runtime derives from the module once (its memory image).
     runtime_cache: std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+/// What a host needs to call one function of a module, resolved once
+/// when the module is built so a call does no table walks.
+#[derive(Clone, Copy, Debug)]
+pub struct FuncEntry {
+    /// The array-call trampoline of the function's type.
+    pub array_call: *const u8,
+    /// The function's code, or null for an imported function (whose
+    /// target is in each instance's VMContext).
+    pub wasm_call: *const u8,
+    /// Index of the function's type in the module's type section.
+    pub ty: u32,
+    /// Value slots a call needs: max(params, results).
+    pub slots: u32,
+}
+
+// SAFETY: the pointers are addresses in the module's code image, which is
+// immutable once built; sharing them between threads is like sharing the
+// `CodeImage` itself.
+unsafe impl Send for FuncEntry {}
+// SAFETY: as above.
+unsafe impl Sync for FuncEntry {}
+
+impl FuncEntry {
+    fn new(info: &ModuleInfo, code: &CodeImage, index: u32) -> FuncEntry {
+        let ty = info.funcs[index as usize];
+        let func_ty = &info.types[ty as usize];
+        let wasm_call = if info.is_imported_func(index) {
+            std::ptr::null()
+        } else {
+            code.func_ptr(index - info.num_imported_funcs)
+        };
+        FuncEntry {
+            array_call: code.array_trampoline(ty),
+            wasm_call,
+            ty,
+            slots: func_ty.params().len().max(func_ty.results().len()) as u32,
+        }
+    }
 }
 
 /// Where a module's data bytes live: in memory, or in the mapped file a
@@ -193,6 +235,9 @@ impl Module {
         image: Option<ImageLayout>,
     ) -> Module {
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
+        let func_entries = (0..info.funcs.len() as u32)
+            .map(|index| FuncEntry::new(&info, &code, index))
+            .collect();
         Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
@@ -202,6 +247,7 @@ impl Module {
                 data,
                 image,
                 type_ids,
+                func_entries,
                 runtime_cache: std::sync::OnceLock::new(),
             }),
         }
@@ -316,6 +362,12 @@ impl Module {
     /// The contents of data segment `i`.
     pub fn data_segment(&self, i: usize) -> &[u8] {
         &self.inner.data[self.inner.info.data[i].range.clone()]
+    }
+
+    /// How to call each function from the host, by function index.
+    #[inline]
+    pub fn func_entries(&self) -> &[FuncEntry] {
+        &self.inner.func_entries
     }
 
     /// Engine type id of each type-section type.

@@ -12,7 +12,7 @@ use crate::values::Val;
 use crate::vm::traphandlers::{self, CodeLookup, TrapReason};
 use crate::vm::{HOST_MAGIC, VMFuncImport, VMFuncRef, VMHostFuncHeader, ValRaw};
 use anyhow::{Result, bail};
-use kiln_engine::{FuncType, ValType};
+use kiln_engine::{FuncEntry, FuncType, ValType};
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -226,6 +226,7 @@ impl Func {
     ///
     /// `values` points to `len` slots, the arguments are of the parameter
     /// types (references only of this store).
+    #[inline]
     pub unsafe fn call_unchecked(
         &self,
         mut store: impl AsContextMut,
@@ -234,29 +235,44 @@ impl Func {
     ) -> Result<()> {
         let store = store.as_context_mut().0;
         store.opaque.check(self.store);
-        let (entry, ty) = match self.kind {
-            FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
-                let (entry, ty) = WasmEntry::with_ty(&store.opaque, instance, index);
-                (Some(entry), ty)
+        // The array trampolines move each value with one load or store of
+        // at most 8 bytes (there are no 128-bit values), so the 8-byte
+        // alignment C guarantees for `wasmtime_val_raw_t` arrays suffices.
+        if let FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } =
+            self.kind
+            && (values as usize).is_multiple_of(8)
+        {
+            let (entry, e) = WasmEntry::new(&store.opaque, instance, index);
+            if len >= e.slots as usize {
+                // SAFETY: the caller guarantees `len` slots, the first ones
+                // of the parameter types; `entry` is this function's.
+                return unsafe { entry.call(&mut store.opaque, values) };
             }
-            FuncKind::Host(i) => (None, &store.opaque.host_func_info[i as usize].ty),
-        };
+        }
+        // SAFETY: the caller's contract, passed on.
+        unsafe { self.call_unchecked_slow(store, values, len) }
+    }
+
+    /// [`Func::call_unchecked`] for host functions, too few slots, or
+    /// slots not 8-aligned.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Func::call_unchecked`].
+    #[inline(never)]
+    unsafe fn call_unchecked_slow<T>(
+        &self,
+        store: &mut StoreInner<T>,
+        values: *mut ValRaw,
+        len: usize,
+    ) -> Result<()> {
+        let ty = self.ty_ref(&store.opaque);
         let (need, nresults) = (
             ty.params().len().max(ty.results().len()),
             ty.results().len(),
         );
         if len < need {
             bail!("expected at least {need} value slots, got {len}");
-        }
-        // The array trampolines move each value with one load or store of
-        // at most 8 bytes (there are no 128-bit values), so the 8-byte
-        // alignment C guarantees for `wasmtime_val_raw_t` arrays suffices.
-        if let Some(entry) = entry
-            && (values as usize).is_multiple_of(8)
-        {
-            // SAFETY: the caller guarantees `len >= need` slots of the
-            // parameter types; `entry` is this function's.
-            return unsafe { entry.call(&mut store.opaque, values) };
         }
         // A host function takes a slice, which needs `ValRaw`'s alignment.
         if need == 0 {
@@ -537,38 +553,36 @@ impl Func {
         outcome
     }
 
-    /// Checks and fills in a call, then makes it, looking the function up
-    /// once: `prepare` sees the function's type and `values`, writes the
-    /// arguments and returns what the caller wants back with the number of
-    /// slots the call uses (at least max(params, results)), or `None` to
-    /// not call at all. The fast path of C's `wasmtime_func_call`.
+    /// Looks the function up for calls through raw slots, once: the
+    /// function's type (to check and convert arguments with) and a
+    /// [`ResolvedFunc`] to call it with. The fast path of C's
+    /// `wasmtime_func_call`.
     ///
-    /// # Safety
+    /// # Panics
     ///
-    /// If `prepare` returns `Some((_, n))`, the first `n` slots of
-    /// `values` must hold arguments of the parameter types, and `n` must
-    /// be at least max(params, results) and at most `values.len()`.
-    pub unsafe fn call_prepared<T, R>(
-        &self,
-        mut store: impl AsContextMut<Data = T>,
-        values: &mut [ValRaw],
-        prepare: impl FnOnce(&FuncType, &mut [ValRaw]) -> Option<(R, usize)>,
-    ) -> Option<(R, Result<()>)> {
-        let store = store.as_context_mut().0;
-        store.opaque.check(self.store);
+    /// The function is not of `store`.
+    #[inline]
+    pub fn resolve<'a>(&self, store: &'a impl AsContext) -> (ResolvedFunc, &'a FuncType) {
+        let opaque = &store.as_context().0.opaque;
+        opaque.check(self.store);
         match self.kind {
             FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
-                let (entry, ty) = WasmEntry::with_ty(&store.opaque, instance, index);
-                let (r, n) = prepare(ty, values)?;
-                debug_assert!(n >= ty.params().len().max(ty.results().len()) && n <= values.len());
-                // SAFETY: `prepare` wrote the arguments into enough slots
-                // (caller's contract); `entry` is this function's.
-                let outcome = unsafe { entry.call(&mut store.opaque, values.as_mut_ptr()) };
-                Some((r, outcome))
+                let (entry, ty) = WasmEntry::with_ty(opaque, instance, index);
+                let resolved = ResolvedFunc {
+                    func: *self,
+                    entry: Some(entry),
+                    slots: ty.params().len().max(ty.results().len()),
+                };
+                (resolved, ty)
             }
             FuncKind::Host(_) => {
-                let (r, n) = prepare(self.ty_ref(&store.opaque), values)?;
-                Some((r, self.call_raw(store, &mut values[..n])))
+                let ty = self.ty_ref(opaque);
+                let resolved = ResolvedFunc {
+                    func: *self,
+                    entry: None,
+                    slots: ty.params().len().max(ty.results().len()),
+                };
+                (resolved, ty)
             }
         }
     }
@@ -629,6 +643,7 @@ impl Func {
 /// Enters wasm function `index` of `instance`.
 /// Everything a call of wasm function `index` of `instance` needs, read
 /// from the instance and its module once.
+#[derive(Clone, Copy)]
 struct WasmEntry {
     trampoline: *const u8,
     callee: *const u8,
@@ -637,31 +652,37 @@ struct WasmEntry {
 }
 
 impl WasmEntry {
-    /// The entry of function `index` of `instance`, and the index of its
-    /// type in the module.
+    /// The entry of function `index` of `instance`, with the module's
+    /// record of it (its type index and slot count).
     #[inline]
-    fn new(
-        store: &StoreOpaque,
-        instance: u32,
-        index: u32,
-    ) -> (WasmEntry, &crate::instance::InstanceData, u32) {
+    fn new(store: &StoreOpaque, instance: u32, index: u32) -> (WasmEntry, &FuncEntry) {
         let inst = &store.instances[instance as usize];
-        let ty_index = inst.module.info().funcs[index as usize];
-        let target = inst.func_target(index);
-        let entry = WasmEntry {
-            trampoline: inst.module.code().array_trampoline(ty_index),
-            callee: target.wasm_call,
-            vmctx: target.vmctx,
-            caller_vmctx: inst.vmctx.as_ptr(),
+        let e = &inst.module.func_entries()[index as usize];
+        let caller_vmctx = inst.vmctx.as_ptr();
+        let (callee, vmctx) = if e.wasm_call.is_null() {
+            // SAFETY: every imported function's slot was written at
+            // instantiation, with a `VMFuncImport`.
+            let import: VMFuncImport =
+                unsafe { inst.vmctx.read(inst.module.offsets().imported_func(index)) };
+            (import.wasm_call, import.vmctx)
+        } else {
+            (e.wasm_call, caller_vmctx)
         };
-        (entry, inst, ty_index)
+        let entry = WasmEntry {
+            trampoline: e.array_call,
+            callee,
+            vmctx,
+            caller_vmctx,
+        };
+        (entry, e)
     }
 
     /// The entry and the function's type.
     #[inline]
     fn with_ty(store: &StoreOpaque, instance: u32, index: u32) -> (WasmEntry, &FuncType) {
-        let (entry, inst, ty_index) = WasmEntry::new(store, instance, index);
-        (entry, &inst.module.info().types[ty_index as usize])
+        let (entry, e) = WasmEntry::new(store, instance, index);
+        let inst = &store.instances[instance as usize];
+        (entry, &inst.module.info().types[e.ty as usize])
     }
 
     /// Calls with arguments and results in `values`.
@@ -671,7 +692,7 @@ impl WasmEntry {
     /// `values` holds max(params, results) slots, 8-byte aligned, the first
     /// ones the arguments of the function's parameter types; `self` was
     /// made from `store`.
-    #[inline]
+    #[inline(always)]
     unsafe fn call(&self, store: &mut StoreOpaque, values: *mut ValRaw) -> Result<()> {
         let lookup: *const dyn CodeLookup = &*store;
         let store_ctx = store.vm_ptr();
@@ -691,6 +712,57 @@ impl WasmEntry {
             )
         };
         r.map_err(|reason| trap::from_reason(store, reason))
+    }
+}
+
+/// A function looked up for calls through raw slots ([`Func::resolve`]).
+#[derive(Clone, Copy)]
+pub struct ResolvedFunc {
+    func: Func,
+    entry: Option<WasmEntry>,
+    /// Slots a call uses: max(params, results).
+    slots: usize,
+}
+
+impl ResolvedFunc {
+    /// Value slots a call uses: max(params, results).
+    pub fn slots(&self) -> usize {
+        self.slots
+    }
+
+    /// Calls the function with arguments and results in the slots at
+    /// `values`: the arguments in the first ones, overwritten by the
+    /// results.
+    ///
+    /// # Errors
+    ///
+    /// A trap or host error during the call.
+    ///
+    /// # Safety
+    ///
+    /// `values` points to [`ResolvedFunc::slots`] slots, 16-aligned, the
+    /// first ones holding arguments of the parameter types (references
+    /// only of this store); `store` is the store the function was resolved
+    /// in.
+    #[inline]
+    pub unsafe fn call(&self, mut store: impl AsContextMut, values: *mut ValRaw) -> Result<()> {
+        let store = store.as_context_mut().0;
+        store.opaque.check(self.func.store);
+        match self.entry {
+            // SAFETY: the caller's contract; the store keeps every instance
+            // (and so the entry's code and VMContexts) until it is dropped.
+            Some(entry) => unsafe { entry.call(&mut store.opaque, values) },
+            None => {
+                let values = if self.slots == 0 {
+                    &mut []
+                } else {
+                    // SAFETY: `slots` aligned, initialized slots (caller's
+                    // contract).
+                    unsafe { std::slice::from_raw_parts_mut(values, self.slots) }
+                };
+                self.func.call_raw(store, values)
+            }
+        }
     }
 }
 

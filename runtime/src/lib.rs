@@ -35,7 +35,8 @@ pub use anyhow::{Error, Result};
 pub use cache::{CacheStats, InstancePreCache, ModuleHash};
 pub use externals::{Extern, ExternRef, Global, Memory, Table};
 pub use func::{
-    Caller, Func, IntoFunc, TypedFunc, WasmList, WasmParams, WasmResults, WasmRet, WasmTy,
+    Caller, Func, IntoFunc, ResolvedFunc, TypedFunc, WasmList, WasmParams, WasmResults, WasmRet,
+    WasmTy,
 };
 pub use instance::Instance;
 pub use kiln_engine::{

@@ -372,6 +372,7 @@ impl StoreOpaque {
 
     /// Panics unless an object with store id `id` belongs here.
     #[track_caller]
+    #[inline]
     pub(crate) fn check(&self, id: u64) {
         assert_eq!(self.id, id, "object used with the wrong store");
     }

@@ -61,20 +61,20 @@ struct Activation {
 struct ThreadState {
     /// The innermost activation.
     current: Cell<*const Activation>,
-    /// Lowest usable address of this thread's stack (0 if unknown,
-    /// `usize::MAX` until computed).
+    /// Lowest usable address of this thread's stack (0 if unknown); set
+    /// with `ready`.
     stack_low: Cell<usize>,
     /// The signal handlers and this thread's alternate signal stack are
-    /// in place.
-    signals_ready: Cell<bool>,
+    /// in place, and `stack_low` is known.
+    ready: Cell<bool>,
 }
 
 thread_local! {
     static THREAD: ThreadState = const {
         ThreadState {
             current: Cell::new(std::ptr::null()),
-            stack_low: Cell::new(usize::MAX),
-            signals_ready: Cell::new(false),
+            stack_low: Cell::new(0),
+            ready: Cell::new(false),
         }
     };
 }
@@ -112,14 +112,15 @@ pub fn landing_pad() -> usize {
 /// Stack kept free for the host below the wasm stack limit.
 const HOST_STACK_MARGIN: usize = 64 * 1024;
 
-fn stack_low(thread: &ThreadState) -> usize {
-    let cached = thread.stack_low.get();
-    if cached != usize::MAX {
-        return cached;
-    }
-    let low = thread_stack_low().unwrap_or(0);
-    thread.stack_low.set(low);
-    low
+/// Installs the signal handlers (and this thread's alternate signal
+/// stack) and finds this thread's stack bounds: the first entry on a
+/// thread does this once.
+#[cold]
+#[inline(never)]
+fn prepare_thread(thread: &ThreadState) {
+    crate::sys::unix::signals::init();
+    thread.stack_low.set(thread_stack_low().unwrap_or(0));
+    thread.ready.set(true);
 }
 
 fn thread_stack_low() -> Option<usize> {
@@ -145,6 +146,7 @@ fn thread_stack_low() -> Option<usize> {
 /// `caller_vmctx` (an instance's VMContext) and `values` valid for it, `store_ctx` the store context the callee's
 /// instance uses, and `code` must cover all wasm code that can run.
 #[allow(clippy::too_many_arguments, reason = "mirrors the trampoline's ABI")]
+#[inline(always)]
 pub unsafe fn enter(
     code: *const dyn CodeLookup,
     store_ctx: *mut VMStoreContext,
@@ -162,12 +164,11 @@ pub unsafe fn enter(
     let outermost = ctx.stack_limit == usize::MAX;
     if outermost {
         // Nested entries run on a thread an outer entry already set up.
-        if !thread.signals_ready.get() {
-            crate::sys::unix::signals::init();
-            thread.signals_ready.set(true);
+        if !thread.ready.get() {
+            prepare_thread(thread);
         }
         let here = &ctx as *const _ as usize;
-        let floor = stack_low(thread).saturating_add(HOST_STACK_MARGIN);
+        let floor = thread.stack_low.get().saturating_add(HOST_STACK_MARGIN);
         ctx.stack_limit = here.saturating_sub(max_wasm_stack).max(floor);
     }
     let activation = Activation {
@@ -198,8 +199,17 @@ pub unsafe fn enter(
         unsafe { (*store_ctx).stack_limit = usize::MAX };
     }
     if r == 0 {
+        // No trap, so no reason to drop: skip the destructor.
+        std::mem::forget(activation);
         return Ok(());
     }
+    Err(trap_reason(activation))
+}
+
+/// The reason a trap recorded in `activation`.
+#[cold]
+#[inline(never)]
+fn trap_reason(activation: Activation) -> TrapReason {
     if let Some(code) = activation.signal_trap.into_inner() {
         let n = activation.num_pcs.into_inner();
         let pcs = activation.pcs.into_inner();
@@ -208,12 +218,12 @@ pub unsafe fn enter(
             .iter()
             .map(|pc| unsafe { pc.assume_init() })
             .collect();
-        return Err(TrapReason::Wasm { code, pcs });
+        return TrapReason::Wasm { code, pcs };
     }
-    Err(activation
+    activation
         .reason
         .into_inner()
-        .expect("a trap records its reason"))
+        .expect("a trap records its reason")
 }
 
 /// Records `reason` in the innermost activation and unwinds to it.
