@@ -11,6 +11,8 @@ pub struct wasm_config_t {
     pub(crate) config: Config,
     /// Asked for the Winch compiler, which Kiln does not have.
     winch: bool,
+    /// Asked for traps without signal handlers, which Kiln does not have.
+    no_signals: bool,
 }
 
 /// An engine: shared by everything compiled and run with it.
@@ -28,6 +30,7 @@ pub extern "C" fn wasm_config_new() -> Box<wasm_config_t> {
     Box::new(wasm_config_t {
         config: Config::new(),
         winch: false,
+        no_signals: false,
     })
 }
 
@@ -51,6 +54,13 @@ pub extern "C" fn wasm_engine_new_with_config(
 ) -> Option<Box<wasm_engine_t>> {
     if config.winch {
         eprintln!("kiln: the Winch compiler is not available; Kiln compiles with Cranelift");
+        return None;
+    }
+    if config.no_signals {
+        eprintln!(
+            "kiln: traps without signal handlers are not available; Kiln's traps \
+             (out-of-bounds accesses, stack overflow) are signal-based"
+        );
         return None;
     }
     match Engine::new(&config.config) {
@@ -131,6 +141,56 @@ unsupported_proposals! {
     wasmtime_config_wasm_wide_arithmetic_set => "wide-arithmetic";
     wasmtime_config_wasm_exceptions_set => "exceptions";
     wasmtime_config_wasm_custom_page_sizes_set => "custom-page-sizes";
+    wasmtime_config_wasm_compact_imports_set => "compact-imports";
+    wasmtime_config_wasm_stack_switching_set => "stack-switching";
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_config_wasm_branch_hinting_set(
+    _config: &mut wasm_config_t,
+    _enable: bool,
+) {
+    // Branch hints are advisory by the proposal's definition: they may be
+    // ignored and never change what a module computes. Kiln's code does
+    // not use them, and their custom section is accepted either way.
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_config_macos_use_mach_ports_set(
+    _config: &mut wasm_config_t,
+    _enable: bool,
+) {
+    // macOS only, as in Wasmtime: on Linux, Kiln's only platform, traps are
+    // always caught with signal handlers.
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_config_signals_based_traps_set(
+    config: &mut wasm_config_t,
+    enable: bool,
+) {
+    // The default, `true`, is what Kiln does; `false` makes
+    // `wasm_engine_new_with_config` fail.
+    config.no_signals = !enable;
+}
+
+/// `WASMTIME_REGALLOC_BACKTRACKING` and `WASMTIME_REGALLOC_SINGLE_PASS`.
+const REGALLOC_ALGORITHMS: [&str; 2] = ["backtracking", "single_pass"];
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_config_cranelift_regalloc_algorithm_set(
+    config: &mut wasm_config_t,
+    algorithm: u8,
+) {
+    // An unknown value is passed on as itself, so that engine creation
+    // fails naming it.
+    let name = REGALLOC_ALGORITHMS.get(usize::from(algorithm)).map_or_else(
+        || format!("unknown regalloc algorithm {algorithm}"),
+        |n| n.to_string(),
+    );
+    config
+        .config
+        .cranelift_flag_set("regalloc_algorithm", &name);
 }
 
 #[unsafe(no_mangle)]
@@ -362,6 +422,9 @@ pooling_setters! {
     wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(usize) => linear_memory_keep_resident as usize;
     wasmtime_pooling_allocation_config_table_keep_resident_set(usize) => table_keep_resident as usize;
     wasmtime_pooling_allocation_config_max_memory_size_set(usize) => max_memory_size as u64;
+    wasmtime_pooling_allocation_config_max_memories_per_module_set(u32) => max_memories_per_module as u32;
+    wasmtime_pooling_allocation_config_max_tables_per_module_set(u32) => max_tables_per_module as u32;
+    wasmtime_pooling_allocation_config_max_core_instance_size_set(usize) => max_core_instance_size as usize;
 }
 
 #[unsafe(no_mangle)]

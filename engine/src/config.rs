@@ -70,6 +70,9 @@ pub struct PoolingAllocationConfig {
     pub(crate) total_tables: u32,
     pub(crate) table_elements: usize,
     pub(crate) table_keep_resident: usize,
+    pub(crate) max_memories_per_module: u32,
+    pub(crate) max_tables_per_module: u32,
+    pub(crate) max_core_instance_size: usize,
 }
 
 impl Default for PoolingAllocationConfig {
@@ -82,6 +85,9 @@ impl Default for PoolingAllocationConfig {
             total_tables: 1000,
             table_elements: 20_000,
             table_keep_resident: 0,
+            max_memories_per_module: 1,
+            max_tables_per_module: u32::MAX,
+            max_core_instance_size: usize::MAX,
         }
     }
 }
@@ -145,6 +151,45 @@ impl PoolingAllocationConfig {
     pub fn table_keep_resident(&mut self, bytes: usize) -> &mut Self {
         self.table_keep_resident = bytes;
         self
+    }
+
+    /// The most memories a module may define (imported ones do not
+    /// count) to be instantiated in the pool. Default 1 (Kiln has no
+    /// multi-memory, so no module defines more).
+    pub fn max_memories_per_module(&mut self, count: u32) -> &mut Self {
+        self.max_memories_per_module = count;
+        self
+    }
+
+    /// The most tables a module may define (imported ones do not count)
+    /// to be instantiated in the pool. Default: no limit but
+    /// `total_tables`.
+    pub fn max_tables_per_module(&mut self, count: u32) -> &mut Self {
+        self.max_tables_per_module = count;
+        self
+    }
+
+    /// The largest VMContext (an instance's state: its globals, pointers
+    /// to its memories and tables, imported functions) of a module to be
+    /// instantiated in the pool, in bytes. Default: no limit.
+    pub fn max_core_instance_size(&mut self, bytes: usize) -> &mut Self {
+        self.max_core_instance_size = bytes;
+        self
+    }
+
+    /// Most memories a module may define.
+    pub fn get_max_memories_per_module(&self) -> u32 {
+        self.max_memories_per_module
+    }
+
+    /// Most tables a module may define.
+    pub fn get_max_tables_per_module(&self) -> u32 {
+        self.max_tables_per_module
+    }
+
+    /// Largest VMContext, in bytes.
+    pub fn get_max_core_instance_size(&self) -> usize {
+        self.max_core_instance_size
     }
 
     /// Table slots reserved.

@@ -6,7 +6,7 @@ use crate::code::CodeImage;
 use crate::module_info::{ModuleInfo, SegmentMode};
 use crate::types::ExternType;
 use crate::vm_layout::VMOffsets;
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use std::sync::Arc;
 
 /// A compiled module. Cheap to clone; `Send + Sync`.
@@ -30,6 +30,45 @@ struct ModuleInner {
     func_entries: Box<[FuncEntry]>,
     /// State the runtime derives from the module once (its memory image).
     runtime_cache: std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+/// Fails if the engine allocates instances from a pool and a module with
+/// `info` and `offsets` is beyond the pool's per-module limits (so that it
+/// fails when it is built, not each time it is instantiated).
+pub(crate) fn check_pooling_limits(
+    engine: &Engine,
+    info: &ModuleInfo,
+    offsets: &VMOffsets,
+) -> Result<()> {
+    let crate::InstanceAllocationStrategy::Pooling(p) = engine.config().get_allocation_strategy()
+    else {
+        return Ok(());
+    };
+    let memories = info.num_defined_memories();
+    if memories > p.get_max_memories_per_module() {
+        bail!(
+            "module memory does not fit in pooling allocator requirements: defined memories \
+             count of {memories} exceeds the per-instance limit of {}",
+            p.get_max_memories_per_module()
+        );
+    }
+    let tables = info.num_defined_tables();
+    if tables > p.get_max_tables_per_module() {
+        bail!(
+            "module table does not fit in pooling allocator requirements: defined tables \
+             count of {tables} exceeds the per-instance limit of {}",
+            p.get_max_tables_per_module()
+        );
+    }
+    let size = offsets.size() as usize;
+    if size > p.get_max_core_instance_size() {
+        bail!(
+            "instance allocation for this module requires {size} bytes which exceeds the \
+             configured maximum of {} bytes (`max_core_instance_size`)",
+            p.get_max_core_instance_size()
+        );
+    }
+    Ok(())
 }
 
 /// What a host needs to call one function of a module, resolved once
@@ -213,6 +252,7 @@ impl Module {
         let (mut info, bodies) = ModuleInfo::parse(wasm, engine.config().wasm_features())
             .map_err(|e| unsupported_note(engine, e))?;
         let offsets = VMOffsets::new(&info);
+        check_pooling_limits(engine, &info, &offsets)?;
         let (code, tables_set_inline) = crate::compile::compile(engine, &info, &offsets, bodies)?;
         info.tables_set_inline = tables_set_inline;
         let mut data = Vec::new();

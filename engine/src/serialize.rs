@@ -284,6 +284,7 @@ fn decode(engine: &Engine, bytes: &[u8], file: Option<&Arc<FileMap>>) -> Result<
         .map(|(i, e)| (e.name.clone(), i))
         .collect();
     let offsets = VMOffsets::new(&info);
+    crate::module::check_pooling_limits(engine, &info, &offsets)?;
     let code = match file {
         Some(map) => CodeImage::from_file(
             map.file(),

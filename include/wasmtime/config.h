@@ -48,6 +48,19 @@ enum wasmtime_opt_level_enum {
   WASMTIME_OPT_LEVEL_SPEED_AND_SIZE,
 };
 
+/// \brief Cranelift's register allocator
+/// (#WASMTIME_REGALLOC_BACKTRACKING, ...).
+typedef uint8_t wasmtime_regalloc_algorithm_t;
+
+/// \brief Values of #wasmtime_regalloc_algorithm_t.
+enum wasmtime_regalloc_algorithm_enum {
+  /// Backtracking with range splitting: the best code, the slowest
+  /// compilation (the default).
+  WASMTIME_REGALLOC_BACKTRACKING,
+  /// One pass: quick compilation, more spills and moves in the code.
+  WASMTIME_REGALLOC_SINGLE_PASS,
+};
+
 /**
  * \brief Whether compiled code counts fuel (default false).
  *
@@ -152,6 +165,44 @@ WASM_API_EXTERN void wasmtime_config_wasm_exceptions_set(wasm_config_t *,
 WASM_API_EXTERN void
 wasmtime_config_wasm_custom_page_sizes_set(wasm_config_t *, bool);
 
+/// \brief Asks for compact imports (not implemented; see
+/// #wasmtime_config_wasm_threads_set).
+WASM_API_EXTERN void
+wasmtime_config_wasm_compact_imports_set(wasm_config_t *, bool);
+
+/// \brief Asks for stack switching (not implemented; see
+/// #wasmtime_config_wasm_threads_set).
+WASM_API_EXTERN void
+wasmtime_config_wasm_stack_switching_set(wasm_config_t *, bool);
+
+/**
+ * \brief Whether branch hints are honoured (default false).
+ *
+ * Hints are advisory by the proposal's definition and never change what
+ * a module computes. Kiln accepts their custom section with either value
+ * and does not use them.
+ */
+WASM_API_EXTERN void
+wasmtime_config_wasm_branch_hinting_set(wasm_config_t *, bool);
+
+/**
+ * \brief On macOS, whether traps are caught with Mach ports. Like
+ * Wasmtime on other platforms, it has no effect on Linux, where Kiln
+ * always catches traps with signal handlers.
+ */
+WASM_API_EXTERN void wasmtime_config_macos_use_mach_ports_set(wasm_config_t *,
+                                                              bool);
+
+/**
+ * \brief Whether traps are caught with signal handlers (default true).
+ *
+ * Kiln's traps (out-of-bounds accesses behind guard pages, stack
+ * overflow, ...) are signal-based: `false` makes
+ * #wasm_engine_new_with_config fail (return NULL).
+ */
+WASM_API_EXTERN void wasmtime_config_signals_based_traps_set(wasm_config_t *,
+                                                             bool);
+
 /**
  * \brief Chooses the compiler. Kiln always uses Cranelift; asking for
  * Winch makes #wasm_engine_new_with_config fail (return NULL).
@@ -176,6 +227,15 @@ wasmtime_config_cranelift_nan_canonicalization_set(wasm_config_t *, bool);
 /// #WASMTIME_OPT_LEVEL_SPEED).
 WASM_API_EXTERN void
 wasmtime_config_cranelift_opt_level_set(wasm_config_t *, wasmtime_opt_level_t);
+
+/**
+ * \brief Cranelift's register allocator (default
+ * #WASMTIME_REGALLOC_BACKTRACKING). An unknown value makes
+ * #wasm_engine_new_with_config fail.
+ */
+WASM_API_EXTERN void
+wasmtime_config_cranelift_regalloc_algorithm_set(wasm_config_t *,
+                                                 wasmtime_regalloc_algorithm_t);
 
 /**
  * \brief Permission for the engine to move a linear memory when it grows.
@@ -304,6 +364,34 @@ WASM_API_EXTERN void wasmtime_pooling_allocation_config_table_elements_set(
 
 /// \brief Most bytes of a pooled linear memory.
 WASM_API_EXTERN void wasmtime_pooling_allocation_config_max_memory_size_set(
+    wasmtime_pooling_allocation_config_t *, size_t);
+
+/**
+ * \brief Most memories a module may define (imported ones do not count)
+ * to be instantiated in the pool; more is an instantiation error. Default
+ * 1.
+ */
+WASM_API_EXTERN void
+wasmtime_pooling_allocation_config_max_memories_per_module_set(
+    wasmtime_pooling_allocation_config_t *, uint32_t);
+
+/**
+ * \brief Most tables a module may define (imported ones do not count) to
+ * be instantiated in the pool; more is an instantiation error. Default: no
+ * limit but the number of table slots.
+ */
+WASM_API_EXTERN void
+wasmtime_pooling_allocation_config_max_tables_per_module_set(
+    wasmtime_pooling_allocation_config_t *, uint32_t);
+
+/**
+ * \brief Largest instance state (VMContext: globals, imported functions,
+ * pointers to memories and tables), in bytes, of a module to be
+ * instantiated in the pool; larger is an instantiation error. Default: no
+ * limit.
+ */
+WASM_API_EXTERN void
+wasmtime_pooling_allocation_config_max_core_instance_size_set(
     wasmtime_pooling_allocation_config_t *, size_t);
 
 /**

@@ -163,10 +163,13 @@ int main(void) {
   CHECK(trap == NULL);
   CHECK(error_contains(wasmtime_func_call(ctx, &div, args, 2, results, 0, &trap), "result"));
   CHECK(trap == NULL);
+#ifdef KILN_VERSION
+  /* Too few raw slots: Kiln checks (Wasmtime aborts the process). */
   CHECK(error_contains(wasmtime_func_call_unchecked(ctx, &three, raw, 2, &trap), "slots"));
   CHECK(trap == NULL);
   CHECK(error_contains(wasmtime_func_call_unchecked(ctx, &neg_f, raw, 0, &trap), "slots"));
   CHECK(trap == NULL);
+#endif
 
   /* A trap, both ways; the store stays usable. */
   args[1].of.i32 = 0;

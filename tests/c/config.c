@@ -25,6 +25,19 @@ static int call_rec(wasm_engine_t *engine, int depth) {
   return result;
 }
 
+/* Compiles `wat` with `engine`: the error, or NULL (the module is
+ * deleted). */
+static wasmtime_error_t *compile(wasm_engine_t *engine, const char *wat) {
+  wasm_byte_vec_t wasm;
+  CHECK_OK(wasmtime_wat2wasm(wat, strlen(wat), &wasm));
+  wasmtime_module_t *module = NULL;
+  wasmtime_error_t *error =
+      wasmtime_module_new(engine, (const uint8_t *)wasm.data, wasm.size, &module);
+  wasm_byte_vec_delete(&wasm);
+  if (module != NULL) wasmtime_module_delete(module);
+  return error;
+}
+
 int main(void) {
   wasm_config_t *config = wasm_config_new();
   wasmtime_config_max_wasm_stack_set(config, 64 * 1024);
@@ -111,6 +124,71 @@ int main(void) {
   wasmtime_module_delete(module);
   wasm_engine_delete(engine);
 #endif
+
+  /* The single-pass register allocator compiles working code; signal-based
+   * traps (the default) and the settings without effect here are fine. */
+  config = wasm_config_new();
+  wasmtime_config_cranelift_regalloc_algorithm_set(config, WASMTIME_REGALLOC_SINGLE_PASS);
+  wasmtime_config_signals_based_traps_set(config, true);
+  wasmtime_config_macos_use_mach_ports_set(config, false);
+  wasmtime_config_wasm_branch_hinting_set(config, true);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  CHECK(call_rec(engine, 1000) == 1000);
+  wasm_engine_delete(engine);
+
+#ifdef KILN_VERSION
+  /* What Kiln cannot do makes engine creation fail. */
+  config = wasm_config_new();
+  wasmtime_config_cranelift_regalloc_algorithm_set(config, 7);
+  CHECK(wasm_engine_new_with_config(config) == NULL);
+  config = wasm_config_new();
+  wasmtime_config_signals_based_traps_set(config, false);
+  CHECK(wasm_engine_new_with_config(config) == NULL);
+#endif
+
+  /* Per-module limits of the pooling allocator: a module beyond one fails
+   * to compile with an error, and the engine stays usable. */
+  config = wasm_config_new();
+  pool = wasmtime_pooling_allocation_config_new();
+  wasmtime_pooling_allocation_config_total_memories_set(pool, 2);
+  wasmtime_pooling_allocation_config_total_tables_set(pool, 4);
+  wasmtime_pooling_allocation_config_total_core_instances_set(pool, 4);
+  wasmtime_pooling_allocation_config_max_memory_size_set(pool, 1 << 20);
+  wasmtime_pooling_allocation_config_max_tables_per_module_set(pool, 1);
+  wasmtime_pooling_allocation_config_max_memories_per_module_set(pool, 1);
+  wasmtime_pooling_allocation_config_max_core_instance_size_set(pool, 1 << 20);
+  wasmtime_pooling_allocation_strategy_set(config, pool);
+  wasmtime_pooling_allocation_config_delete(pool);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  CHECK(error_contains(compile(engine, "(module (table 1 funcref) (table 1 funcref))"),
+                       "tables count of 2 exceeds"));
+  CHECK(call_rec(engine, 5) == 5);
+  wasm_engine_delete(engine);
+
+  config = wasm_config_new();
+  pool = wasmtime_pooling_allocation_config_new();
+  wasmtime_pooling_allocation_config_total_memories_set(pool, 2);
+  wasmtime_pooling_allocation_config_total_tables_set(pool, 2);
+  wasmtime_pooling_allocation_config_total_core_instances_set(pool, 2);
+  wasmtime_pooling_allocation_config_max_memory_size_set(pool, 1 << 20);
+  wasmtime_pooling_allocation_config_max_memories_per_module_set(pool, 0);
+  wasmtime_pooling_allocation_config_max_core_instance_size_set(pool, 64);
+  wasmtime_pooling_allocation_strategy_set(config, pool);
+  wasmtime_pooling_allocation_config_delete(pool);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  CHECK(error_contains(compile(engine, "(module (memory 1))"), "memories count of 1 exceeds"));
+  {
+    /* 100 imported functions take more than 64 bytes of instance state. */
+    char big[8192] = "(module";
+    for (int k = 0; k < 100; k++)
+      snprintf(big + strlen(big), sizeof big - strlen(big), " (import \"m\" \"f%d\" (func))", k);
+    strcat(big, ")");
+    CHECK(error_contains(compile(engine, big), "bytes"));
+  }
+  wasm_engine_delete(engine);
 
   /* The host's own triple is accepted. */
   config = wasm_config_new();

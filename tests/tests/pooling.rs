@@ -345,3 +345,54 @@ fn pooled_table_limits_are_errors() {
     let err = Instance::new(&mut store, &big, &[]).err().unwrap();
     assert!(err.to_string().contains("exceeds"), "{err}");
 }
+
+/// A module beyond the pool's per-module limits fails when it is built,
+/// compiled or deserialized, with an error naming the limit; one within
+/// them instantiates.
+#[test]
+fn per_module_limits_are_checked_when_modules_are_built() {
+    let two_tables = "(module (table 1 funcref) (table 2 funcref))";
+    let engine = pooling(|p| {
+        p.total_tables(4).max_tables_per_module(1);
+    });
+    let err = Module::new(&engine, two_tables).unwrap_err();
+    assert!(
+        format!("{err:#}")
+            .contains("defined tables count of 2 exceeds the per-instance limit of 1"),
+        "{err:#}"
+    );
+    let unlimited = Engine::default();
+    let bytes = Module::new(&unlimited, two_tables)
+        .unwrap()
+        .serialize()
+        .unwrap();
+    // SAFETY: bytes this process just serialized.
+    let err = unsafe { Module::deserialize(&engine, &bytes) }.unwrap_err();
+    assert!(format!("{err:#}").contains("tables count of 2"), "{err:#}");
+
+    let engine = pooling(|p| {
+        p.max_memories_per_module(0);
+    });
+    let err = Module::new(&engine, "(module (memory 1))").unwrap_err();
+    assert!(
+        format!("{err:#}").contains("memories count of 1 exceeds the per-instance limit of 0"),
+        "{err:#}"
+    );
+
+    let engine = pooling(|p| {
+        p.max_core_instance_size(256);
+    });
+    let small = Module::new(&engine, "(module (global (mut i32) (i32.const 1)))").unwrap();
+    let mut store = Store::new(&engine, ());
+    Instance::new(&mut store, &small, &[]).unwrap();
+    let mut big = String::from("(module");
+    for i in 0..64 {
+        big.push_str(&format!(r#" (import "m" "f{i}" (func))"#));
+    }
+    big.push(')');
+    let err = Module::new(&engine, &big).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("exceeds the configured maximum of 256 bytes"),
+        "{err:#}"
+    );
+}
