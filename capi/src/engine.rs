@@ -143,6 +143,8 @@ unsupported_proposals! {
     wasmtime_config_wasm_custom_page_sizes_set => "custom-page-sizes";
     wasmtime_config_wasm_compact_imports_set => "compact-imports";
     wasmtime_config_wasm_stack_switching_set => "stack-switching";
+    wasmtime_config_gc_support_set => "gc";
+    wasmtime_config_shared_memory_set => "threads";
 }
 
 #[unsafe(no_mangle)]

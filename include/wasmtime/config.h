@@ -176,6 +176,19 @@ WASM_API_EXTERN void
 wasmtime_config_wasm_stack_switching_set(wasm_config_t *, bool);
 
 /**
+ * \brief Asks for GC support, which Kiln does not have: the same as
+ * #wasmtime_config_wasm_gc_set (a module using GC types fails to compile
+ * with an error naming the proposal).
+ */
+WASM_API_EXTERN void wasmtime_config_gc_support_set(wasm_config_t *, bool);
+
+/**
+ * \brief Asks for shared memories, which need the threads proposal Kiln
+ * does not implement: the same as #wasmtime_config_wasm_threads_set.
+ */
+WASM_API_EXTERN void wasmtime_config_shared_memory_set(wasm_config_t *, bool);
+
+/**
  * \brief Whether branch hints are honoured (default false).
  *
  * Hints are advisory by the proposal's definition and never change what

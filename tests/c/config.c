@@ -132,6 +132,8 @@ int main(void) {
   wasmtime_config_signals_based_traps_set(config, true);
   wasmtime_config_macos_use_mach_ports_set(config, false);
   wasmtime_config_wasm_branch_hinting_set(config, true);
+  wasmtime_config_gc_support_set(config, true);
+  wasmtime_config_shared_memory_set(config, false);
   engine = wasm_engine_new_with_config(config);
   CHECK(engine != NULL);
   CHECK(call_rec(engine, 1000) == 1000);
