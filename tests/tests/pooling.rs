@@ -120,6 +120,56 @@ fn on_demand_images_match_copying() {
     check_reset(&engine, NO_IMAGE);
 }
 
+/// Freed on-demand memories keep their image mapped for the next memory of
+/// the same module: memories of modules with other images, or none, that
+/// reuse those reservations never see it, nor what earlier instances wrote.
+#[test]
+fn on_demand_reservations_alternate_between_modules() {
+    const OTHER: &str = memory_module!("", r#"(data (i32.const 200) "other")"#);
+    let engine = Engine::default();
+    let modules: Vec<(Module, [u8; 2])> = [
+        (MODULE, [b'h', 0]),
+        (OTHER, [0, b'o']),
+        (NO_IMAGE, [b'h', 0]),
+    ]
+    .into_iter()
+    .map(|(wat, expect)| (Module::new(&engine, wat).unwrap(), expect))
+    .collect();
+    for round in 0..8 {
+        // Several live at once, in varying orders, so reservations move
+        // between modules.
+        let mut stores = Vec::new();
+        for k in 0..modules.len() {
+            let (module, [at_100, at_200]) = &modules[(round + k) % modules.len()];
+            let mut store = Store::new(&engine, ());
+            let instance = instantiate_module(&engine, module, &mut store).unwrap();
+            let peek = typed::<i32, i32>(&mut store, instance, "peek");
+            let poke = typed::<(i32, i32), ()>(&mut store, instance, "poke");
+            let grow = typed::<i32, i32>(&mut store, instance, "grow");
+            assert_eq!(
+                peek.call(&mut store, 100).unwrap(),
+                i32::from(*at_100),
+                "round {round}"
+            );
+            assert_eq!(
+                peek.call(&mut store, 200).unwrap(),
+                i32::from(*at_200),
+                "round {round}"
+            );
+            assert_eq!(peek.call(&mut store, 300).unwrap(), 0, "round {round}");
+            assert!(peek.call(&mut store, 131072).is_err(), "round {round}");
+            poke.call(&mut store, (100, 7)).unwrap();
+            poke.call(&mut store, (200, 7)).unwrap();
+            poke.call(&mut store, (300, 7)).unwrap();
+            if round % 2 == 0 {
+                assert_eq!(grow.call(&mut store, 1).unwrap(), 2);
+                poke.call(&mut store, (131072 + 10, 7)).unwrap();
+            }
+            stores.push(store);
+        }
+    }
+}
+
 /// Modules loaded from precompiled files map their memory image straight
 /// from the file: instances see the data, their writes stay private (the
 /// file and later instances are unchanged), on demand and pooled.

@@ -208,16 +208,27 @@ const RESERVATIONS_KEPT: usize = 16;
 
 /// Address-space reservations of freed on-demand memories, kept for the
 /// next memories: reusing one saves mapping and unmapping the reservation
-/// (several GiB of address space). A kept reservation holds no pages: its
-/// first `accessible` bytes are fresh, zero, readable and writable memory,
-/// the rest inaccessible.
+/// (several GiB of address space). A kept reservation holds no written
+/// pages: its first `accessible` bytes are readable and writable and read
+/// as zero, or as a memory image that is still mapped there (copy-on-write,
+/// its written pages dropped), which spares the next memory of the same
+/// module mapping it again; the rest is inaccessible.
 ///
 /// New reservations are made [`RESERVATION_BATCH`] at a time, with one
 /// system call, and handed out one by one.
 pub struct ReservationCache {
     /// Bytes per reservation.
     size: usize,
-    free: Mutex<Vec<(Mmap, usize)>>,
+    free: Mutex<Vec<Kept>>,
+}
+
+/// A kept reservation.
+struct Kept {
+    mmap: Mmap,
+    /// Bytes readable and writable from the start.
+    accessible: usize,
+    /// The [`MemoryImage::id`] of the image mapped at the start, if any.
+    image: Option<u64>,
 }
 
 /// How many reservations are made at once.
@@ -235,15 +246,33 @@ impl ReservationCache {
     }
 
     /// A reservation of the configured size (memory reservation plus
-    /// guard), and how many of its first bytes are accessible (and zero).
+    /// guard) for a memory whose initial contents are `image`, how many
+    /// of its first bytes are accessible, and whether `image` is mapped
+    /// there already (else those bytes are zero). One that has `image`
+    /// mapped is preferred, then one with no image.
     ///
     /// # Errors
     ///
-    /// The address space is exhausted.
-    pub fn take(&self) -> Result<(Mmap, usize)> {
+    /// The address space is exhausted, or resetting a kept reservation
+    /// failed.
+    pub fn take(&self, image: Option<&MemoryImage>) -> Result<(Mmap, usize, bool)> {
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let want = image.map(|i| i.id);
+        let found = want
+            .and_then(|id| free.iter().rposition(|k| k.image == Some(id)))
+            .or_else(|| free.iter().rposition(|k| k.image.is_none()));
+        if let Some(i) = found {
+            let kept = free.swap_remove(i);
+            let mapped = kept.image.is_some();
+            return Ok((kept.mmap, kept.accessible, mapped));
+        }
         if let Some(kept) = free.pop() {
-            return Ok(kept);
+            drop(free);
+            // Another module's image: back to fresh zero pages.
+            // SAFETY: the range is inside the kept mapping, which nothing
+            // refers to.
+            unsafe { remap_anonymous(kept.mmap.as_ptr(), kept.accessible, true)? };
+            return Ok((kept.mmap, kept.accessible, false));
         }
         drop(free);
         // A batch, or one reservation if the batch does not fit.
@@ -258,22 +287,36 @@ impl ReservationCache {
         let mut pieces = batch.split(self.size);
         let first = pieces.pop().expect("at least one reservation");
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        free.extend(pieces.into_iter().map(|m| (m, 0)));
-        Ok((first, 0))
+        free.extend(pieces.into_iter().map(|mmap| Kept {
+            mmap,
+            accessible: 0,
+            image: None,
+        }));
+        Ok((first, 0, false))
     }
 
-    /// Drops the pages of `mmap`'s first `accessible` bytes and keeps it,
-    /// or unmaps it when enough are kept already or the reset fails.
-    pub fn give(&self, mmap: Mmap, accessible: usize) {
-        // SAFETY: the range is inside the mapping, which nothing refers to
-        // any more; it (and any image mapped over it) becomes fresh zero
-        // pages.
-        if unsafe { remap_anonymous(mmap.as_ptr(), accessible, true) }.is_err() {
+    /// Keeps `mmap`, whose first `accessible` bytes a memory with initial
+    /// contents `image` used, with its written pages dropped (back to
+    /// zero, or to the image, which stays mapped); or unmaps it when
+    /// enough are kept already or the reset fails.
+    pub fn give(&self, mmap: Mmap, accessible: usize, image: Option<&MemoryImage>) {
+        // SAFETY (both): the range is inside the mapping, which nothing
+        // refers to any more.
+        let image = if unsafe { mmap::discard(mmap.as_ptr(), accessible) } {
+            // Anonymous pages read as zero again, the image's as the image.
+            image.map(|i| i.id)
+        } else if unsafe { remap_anonymous(mmap.as_ptr(), accessible, true) }.is_ok() {
+            None
+        } else {
             return;
-        }
+        };
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         if free.len() < RESERVATIONS_KEPT + RESERVATION_BATCH {
-            free.push((mmap, accessible));
+            free.push(Kept {
+                mmap,
+                accessible,
+                image,
+            });
         }
     }
 }

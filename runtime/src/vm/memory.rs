@@ -80,24 +80,27 @@ impl LinearMemory {
         let max_pages = max_pages(&ty, reservation / WASM_PAGE, "the limit")?;
         let guard = config.get_memory_guard_size();
         let length = (ty.minimum() * WASM_PAGE) as usize;
-        let (mut mmap, accessible) = match cache {
-            Some(cache) => cache.take()?,
-            None => (Mmap::reserve((reservation + guard) as usize)?, 0),
+        let (mut mmap, accessible, image_mapped) = match cache {
+            Some(cache) => cache.take(image.as_deref())?,
+            None => (Mmap::reserve((reservation + guard) as usize)?, 0, false),
         };
-        // A kept reservation's accessible part is fresh zero memory; an
-        // image that covers the memory makes it accessible by itself.
+        // A kept reservation's accessible part is fresh zero memory, or
+        // the image still mapped; an image that covers the memory makes it
+        // accessible by itself.
         let covered = image.as_ref().is_some_and(|i| i.covers(length));
         if accessible < length {
             if !covered {
                 mmap.make_accessible(accessible, length - accessible)?;
             }
-        } else {
+        } else if accessible > length {
             // SAFETY: the range is inside the mapping, which is ours.
             unsafe {
                 super::alloc::protect(mmap.as_ptr().add(length), accessible - length, false)?;
             }
         }
-        if let Some(image) = &image {
+        if let Some(image) = &image
+            && !image_mapped
+        {
             // SAFETY: the mapping's first `length` bytes, which contain the
             // image, are ours and hold nothing yet.
             unsafe { image.map_at(mmap.as_ptr())? };
@@ -215,7 +218,7 @@ impl Drop for LinearMemory {
             }
             Backing::Owned(mmap, Some(cache)) => {
                 let mmap = std::mem::replace(mmap, Mmap::empty());
-                cache.give(mmap, self.def.current_length);
+                cache.give(mmap, self.def.current_length, self.image.as_deref());
             }
             Backing::Owned(_, None) => {}
         }
