@@ -300,12 +300,15 @@ impl ReservationCache {
     /// zero, or to the image, which stays mapped); or unmaps it when
     /// enough are kept already or the reset fails.
     pub fn give(&self, mmap: Mmap, accessible: usize, image: Option<&MemoryImage>) {
-        // SAFETY (both): the range is inside the mapping, which nothing
-        // refers to any more.
-        let image = if unsafe { mmap::discard(mmap.as_ptr(), accessible) } {
+        let (ptr, len) = (mmap.as_ptr(), accessible);
+        // SAFETY: the range is inside the mapping, which nothing refers to
+        // any more.
+        let discarded = unsafe { mmap::discard(ptr, len) };
+        let image = if discarded {
             // Anonymous pages read as zero again, the image's as the image.
             image.map(|i| i.id)
-        } else if unsafe { remap_anonymous(mmap.as_ptr(), accessible, true) }.is_ok() {
+        // SAFETY: as above; the range becomes fresh zero pages.
+        } else if unsafe { remap_anonymous(ptr, len, true) }.is_ok() {
             None
         } else {
             return;
