@@ -623,7 +623,9 @@ impl Func {
         &self,
         store: impl AsContext,
     ) -> Result<TypedFunc<Params, Results>> {
-        let ty = self.ty(store);
+        // Borrowed, not cloned: a clone would touch the type's reference
+        // count, shared with every store instantiating the module.
+        let ty = self.ty_ref(&store.as_context().0.opaque);
         let (mut params, mut results) = (Vec::new(), Vec::new());
         Params::push_types(&mut params);
         Results::push_types(&mut results);

@@ -128,13 +128,35 @@ unsafe impl Send for StoreOpaque {}
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Store ids a thread takes from [`NEXT_STORE_ID`] at once, so that
+/// threads creating stores at the same time do not contend on it.
+const STORE_ID_BLOCK: u64 = 1024;
+
+thread_local! {
+    /// This thread's next store id and the end of its block.
+    static STORE_IDS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// A store id no other store has had: ids are unique across threads.
+fn next_store_id() -> u64 {
+    STORE_IDS.with(|ids| {
+        let (mut next, mut end) = ids.get();
+        if next == end {
+            next = NEXT_STORE_ID.fetch_add(STORE_ID_BLOCK, Ordering::Relaxed);
+            end = next + STORE_ID_BLOCK;
+        }
+        ids.set((next + 1, end));
+        next
+    })
+}
+
 impl<T> Store<T> {
     /// Creates an empty store.
     pub fn new(engine: &Engine, data: T) -> Store<T> {
         let mut store = Store {
             inner: Box::new(StoreInner {
                 opaque: StoreOpaque {
-                    id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                    id: next_store_id(),
                     engine: engine.clone(),
                     vm: VMStoreContext::new(engine),
                     instances: Vec::new(),
