@@ -415,6 +415,22 @@ impl Module {
         &self.inner.type_ids
     }
 
+    /// A handle to this module that is not counted: making it and dropping
+    /// it (it is never dropped: `ManuallyDrop`) write no reference count,
+    /// which threads instantiating the same module would all contend on.
+    ///
+    /// # Safety
+    ///
+    /// Another handle to the module must outlive every use of the result.
+    pub unsafe fn unowned(&self) -> std::mem::ManuallyDrop<Module> {
+        let ptr = Arc::as_ptr(&self.inner);
+        // SAFETY: `ptr` came from a live `Arc`; the result is never
+        // dropped, so the count it does not hold is never decremented, and
+        // the caller keeps another handle alive while it is used.
+        let inner = unsafe { Arc::from_raw(ptr) };
+        std::mem::ManuallyDrop::new(Module { inner })
+    }
+
     /// True if both handles refer to the same compiled module.
     pub fn same(a: &Module, b: &Module) -> bool {
         Arc::ptr_eq(&a.inner, &b.inner)

@@ -6,6 +6,7 @@ use crate::externals::{Extern, Global, GlobalKind, Memory, Table};
 use crate::func::{Func, FuncKind, TypedFunc, WasmParams, WasmResults};
 use crate::store::{AsContextMut, StoreOpaque};
 use crate::trap::Trap;
+use crate::vm::Unowned;
 use crate::vm::alloc::{MemoryImage, allocator_of};
 use crate::vm::{VMContextBox, VMFuncImport, VMFuncRef, VMGlobalDefinition, ValRaw};
 use anyhow::{Result, anyhow, bail};
@@ -22,7 +23,9 @@ pub struct Instance {
 
 /// What the store keeps of an instance.
 pub(crate) struct InstanceData {
-    pub module: Module,
+    /// Not counted: the store keeps the module registered
+    /// (`StoreOpaque::modules`) and drops its instances first.
+    pub module: std::mem::ManuallyDrop<Module>,
     pub vmctx: VMContextBox,
     /// The functions and globals passed as imports, for re-export.
     pub imported_funcs: Box<[Func]>,
@@ -402,12 +405,18 @@ fn instantiate(
         }
     }
 
+    // Registered before anything is allocated: the store's memories and
+    // tables point into the module (its image, its table images) without
+    // counting it, which is valid while the store keeps it.
+    store.register_module(module);
     let allocator = allocator_of(&store.engine)?;
     let mut image_mapped = false;
     for i in info.num_imported_memories..info.memories.len() as u32 {
         // The image, when there is one, is memory 0's.
         let image = if i == 0 {
-            MemoryImage::of(module)
+            // SAFETY: the module (which owns its image) stays registered in
+            // the store, which drops its memories before its modules.
+            MemoryImage::of(module).map(|image| unsafe { Unowned::new(image) })
         } else {
             None
         };
@@ -457,9 +466,10 @@ fn instantiate(
     // Counted last, so that every earlier failure needs no release; the
     // instance's drop releases it.
     allocator.acquire_instance()?;
-    store.register_module(module);
     store.instances.push(InstanceData {
-        module: module.clone(),
+        // SAFETY: registered in the store above; the store drops its
+        // instances before its modules.
+        module: unsafe { module.unowned() },
         vmctx,
         imported_funcs: imported_funcs.into(),
         imported_globals: imported_globals.into(),

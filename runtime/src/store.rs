@@ -53,7 +53,6 @@ pub(crate) struct HostFuncInfo {
 )]
 pub struct StoreOpaque {
     pub(crate) id: u64,
-    pub(crate) engine: Engine,
     pub(crate) vm: VMStoreContext,
     pub(crate) instances: Vec<InstanceData>,
     pub(crate) memories: Vec<Box<LinearMemory>>,
@@ -75,6 +74,9 @@ pub struct StoreOpaque {
     pub(crate) epoch_callback: Option<Box<EpochCallback>>,
     /// The engine's `max_wasm_stack`, read on every call into wasm.
     pub(crate) max_wasm_stack: usize,
+    /// Declared last, so dropped last: the memories and tables point into
+    /// its allocator's pools and caches (`vm::Unowned`).
+    pub(crate) engine: Engine,
 }
 
 /// A type-erased epoch-deadline callback: gets the store's contents

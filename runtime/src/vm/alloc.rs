@@ -8,6 +8,7 @@
 //!   engine, reset and reused). The engine's allocator is created on first
 //!   use from its `Config`.
 
+use super::Unowned;
 use super::memory::{LinearMemory, WASM_PAGE};
 use super::table::TableData;
 use crate::sys::unix::mmap::{self, Mmap};
@@ -62,7 +63,7 @@ impl MemoryImage {
     /// constant offset and fits in its minimum size (so instantiation
     /// cannot trap on data), and there is at least one byte of data.
     /// Computed once per module and cached.
-    pub fn of(module: &Module) -> Option<Arc<MemoryImage>> {
+    pub fn of(module: &Module) -> Option<&MemoryImage> {
         if !module.engine().config().get_memory_init_cow() {
             return None;
         }
@@ -73,7 +74,7 @@ impl MemoryImage {
         cached
             .downcast_ref::<Option<Arc<MemoryImage>>>()
             .expect("the module cache holds the memory image")
-            .clone()
+            .as_deref()
     }
 
     fn build(module: &Module) -> Result<Option<MemoryImage>> {
@@ -193,11 +194,11 @@ impl MemoryImage {
 /// Where a memory's address space came from.
 pub enum Backing {
     /// Its own mapping, returned to `cache` (if any) for reuse when freed.
-    Owned(Mmap, Option<Arc<ReservationCache>>),
+    Owned(Mmap, Option<Unowned<ReservationCache>>),
     /// A slot of the engine's pool.
     Pooled {
         /// The pool.
-        pool: Arc<MemoryPool>,
+        pool: Unowned<MemoryPool>,
         /// The slot's index.
         slot: usize,
     },
@@ -339,7 +340,7 @@ pub trait InstanceAllocator: Send + Sync {
     fn allocate_memory(
         &self,
         ty: MemoryType,
-        image: Option<Arc<MemoryImage>>,
+        image: Option<Unowned<MemoryImage>>,
     ) -> Result<Box<LinearMemory>>;
 
     /// Allocates a table of type `ty`: uninitialized for lazy
@@ -483,13 +484,18 @@ impl InstanceAllocator for OnDemandAllocator {
     fn allocate_memory(
         &self,
         ty: MemoryType,
-        image: Option<Arc<MemoryImage>>,
+        image: Option<Unowned<MemoryImage>>,
     ) -> Result<Box<LinearMemory>> {
-        LinearMemory::new(ty, &self.config, image, Some(&self.reservations))
+        // SAFETY: the cache is this allocator's, which the engine owns;
+        // the memory is kept in a store, whose engine it outlives.
+        let cache = unsafe { Unowned::new(&*self.reservations) };
+        LinearMemory::new(ty, &self.config, image, Some(cache))
     }
 
     fn allocate_table(&self, ty: TableType, lazy: bool) -> Result<Box<TableData>> {
-        TableData::new(ty, (!lazy).then_some(0), Some(&self.tables))
+        // SAFETY: as for memories.
+        let cache = unsafe { Unowned::new(&*self.tables) };
+        TableData::new(ty, (!lazy).then_some(0), Some(cache))
     }
 
     fn acquire_instance(&self) -> Result<()> {
@@ -504,8 +510,61 @@ impl InstanceAllocator for OnDemandAllocator {
 pub struct PoolingAllocator {
     memories: Arc<MemoryPool>,
     tables: Arc<TablePool>,
-    live: AtomicUsize,
+    /// Instances that may still be created, split over shards like the
+    /// free lists, so that threads instantiating at once count on cache
+    /// lines of their own.
+    live: InstanceTokens,
     max_instances: usize,
+}
+
+/// The right to one more live instance, as tokens: the pool's instance
+/// limit of them, dealt over [`SHARDS`] counters, each on its own cache
+/// line. A thread takes from its shard first and returns to it; it takes
+/// from the others only when its own is empty, so the limit is exact and
+/// threads touch each other's counters only near it.
+struct InstanceTokens {
+    shards: [CacheLine<AtomicUsize>; SHARDS],
+}
+
+impl InstanceTokens {
+    fn new(limit: usize) -> InstanceTokens {
+        InstanceTokens {
+            shards: std::array::from_fn(|k| {
+                CacheLine(AtomicUsize::new(
+                    limit / SHARDS + usize::from(k < limit % SHARDS),
+                ))
+            }),
+        }
+    }
+
+    /// Takes a token; false if none is left.
+    fn take(&self) -> bool {
+        let first = SHARD.with(|s| *s);
+        (0..SHARDS).any(|k| {
+            self.shards[(first + k) % SHARDS]
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                .is_ok()
+        })
+    }
+
+    /// Gives a token back.
+    fn put(&self) {
+        let shard = SHARD.with(|s| *s) % SHARDS;
+        self.shards[shard].fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// A value alone on its cache line (two lines: the adjacent-line
+/// prefetcher pairs them), so that writing it does not evict what other
+/// threads read nearby.
+#[repr(align(128))]
+struct CacheLine<T>(T);
+
+impl<T> std::ops::Deref for CacheLine<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
 impl PoolingAllocator {
@@ -522,7 +581,7 @@ impl PoolingAllocator {
         Ok(PoolingAllocator {
             memories: Arc::new(MemoryPool::new(p, config)?),
             tables: Arc::new(TablePool::new(p)?),
-            live: AtomicUsize::new(0),
+            live: InstanceTokens::new(p.get_total_core_instances() as usize),
             max_instances: p.get_total_core_instances() as usize,
         })
     }
@@ -532,19 +591,22 @@ impl InstanceAllocator for PoolingAllocator {
     fn allocate_memory(
         &self,
         ty: MemoryType,
-        image: Option<Arc<MemoryImage>>,
+        image: Option<Unowned<MemoryImage>>,
     ) -> Result<Box<LinearMemory>> {
-        LinearMemory::new_pooled(ty, &self.memories, image)
+        // SAFETY: the pool is this allocator's, which the engine owns; the
+        // memory is kept in a store, whose engine it outlives.
+        let pool = unsafe { Unowned::new(&*self.memories) };
+        LinearMemory::new_pooled(ty, pool, image)
     }
 
     fn allocate_table(&self, ty: TableType, lazy: bool) -> Result<Box<TableData>> {
-        TableData::new_pooled(ty, &self.tables, (!lazy).then_some(0))
+        // SAFETY: as for memories.
+        let pool = unsafe { Unowned::new(&*self.tables) };
+        TableData::new_pooled(ty, pool, (!lazy).then_some(0))
     }
 
     fn acquire_instance(&self) -> Result<()> {
-        let prev = self.live.fetch_add(1, Ordering::AcqRel);
-        if prev >= self.max_instances {
-            self.live.fetch_sub(1, Ordering::AcqRel);
+        if !self.live.take() {
             bail!(
                 "maximum concurrent instance limit of {} reached for the pooling allocator",
                 self.max_instances
@@ -554,7 +616,7 @@ impl InstanceAllocator for PoolingAllocator {
     }
 
     fn release_instance(&self) {
-        self.live.fetch_sub(1, Ordering::AcqRel);
+        self.live.put();
     }
 }
 
@@ -618,11 +680,7 @@ impl MemoryPool {
     /// Takes a slot for a memory of `length` bytes with `image` in place,
     /// preferring one that already has the image mapped. Returns the slot
     /// and its base.
-    pub fn allocate(
-        self: &Arc<Self>,
-        length: usize,
-        image: Option<&MemoryImage>,
-    ) -> Result<(usize, *mut u8)> {
+    pub fn allocate(&self, length: usize, image: Option<&MemoryImage>) -> Result<(usize, *mut u8)> {
         let wanted = image.map(|i| i.id);
         // A slot with this image in place, else a clean one, else any.
         let slot = self.free.take(&[

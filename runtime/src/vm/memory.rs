@@ -8,11 +8,11 @@
 //!  +---------------------------+------------------+----------------------+
 //! ```
 
+use super::Unowned;
 use super::alloc::{Backing, MemoryImage, MemoryPool, ReservationCache};
 use crate::sys::unix::mmap::Mmap;
 use anyhow::{Result, bail};
 use kiln_engine::{Config, MemoryType};
-use std::sync::Arc;
 
 /// Bytes in a wasm page.
 pub const WASM_PAGE: u64 = 65536;
@@ -37,7 +37,7 @@ pub struct LinearMemory {
     /// The most pages this memory may ever have.
     max_pages: u64,
     /// The module image mapped over the memory, if any.
-    image: Option<Arc<MemoryImage>>,
+    image: Option<Unowned<MemoryImage>>,
 }
 
 // SAFETY: the memory is owned by one store at a time; the raw pointer in
@@ -73,8 +73,8 @@ impl LinearMemory {
     pub fn new(
         ty: MemoryType,
         config: &Config,
-        image: Option<Arc<MemoryImage>>,
-        cache: Option<&Arc<ReservationCache>>,
+        image: Option<Unowned<MemoryImage>>,
+        cache: Option<Unowned<ReservationCache>>,
     ) -> Result<Box<LinearMemory>> {
         let reservation = config.get_memory_reservation().max(WASM_PAGE);
         let max_pages = max_pages(&ty, reservation / WASM_PAGE, "the limit")?;
@@ -110,7 +110,7 @@ impl LinearMemory {
                 base: mmap.as_ptr(),
                 current_length: length,
             },
-            backing: Backing::Owned(mmap, cache.cloned()),
+            backing: Backing::Owned(mmap, cache),
             ty,
             max_pages,
             image,
@@ -126,8 +126,8 @@ impl LinearMemory {
     /// every slot is in use.
     pub fn new_pooled(
         ty: MemoryType,
-        pool: &Arc<MemoryPool>,
-        image: Option<Arc<MemoryImage>>,
+        pool: Unowned<MemoryPool>,
+        image: Option<Unowned<MemoryImage>>,
     ) -> Result<Box<LinearMemory>> {
         let max_pages = max_pages(&ty, pool.max_pages, "the pooling allocator's limit")?;
         let length = (ty.minimum() * WASM_PAGE) as usize;
@@ -137,10 +137,7 @@ impl LinearMemory {
                 base,
                 current_length: length,
             },
-            backing: Backing::Pooled {
-                pool: pool.clone(),
-                slot,
-            },
+            backing: Backing::Pooled { pool, slot },
             ty,
             max_pages,
             image,

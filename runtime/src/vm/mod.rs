@@ -13,6 +13,53 @@ use kiln_engine::vm_layout::{VMCTX_MAGIC, VMOffsets};
 use std::alloc::Layout;
 use std::ptr::NonNull;
 
+/// A pointer to something a store's engine or modules own (a pool, a
+/// cache, a memory image), held by what the store owns (its memories and
+/// tables) instead of a reference count. Cloning an `Arc` for each memory
+/// and table would write a counter every thread instantiating from the
+/// same engine shares, and that cache-line traffic, not the work, would
+/// set the pace of parallel instantiation.
+///
+/// The store drops its memories and tables before its modules, and its
+/// engine last, which is what makes these pointers valid.
+pub struct Unowned<T>(NonNull<T>);
+
+impl<T> Unowned<T> {
+    /// A pointer to `target`.
+    ///
+    /// # Safety
+    ///
+    /// `target` must outlive every use of the result: it is owned by the
+    /// engine of the store the result is kept in, or by a module that
+    /// store keeps registered.
+    pub unsafe fn new(target: &T) -> Unowned<T> {
+        Unowned(NonNull::from(target))
+    }
+}
+
+impl<T> Clone for Unowned<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Unowned<T> {}
+
+impl<T> std::ops::Deref for Unowned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the target outlives the pointer (`Unowned::new`'s
+        // contract).
+        unsafe { self.0.as_ref() }
+    }
+}
+
+// SAFETY: an `Unowned<T>` gives shared access to a `T`, like `&T`, which is
+// `Send` and `Sync` when `T` is `Sync`.
+unsafe impl<T: Sync> Send for Unowned<T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for Unowned<T> {}
+
 /// One value slot of the array calling convention: 16 bytes, little-endian,
 /// the value at offset 0.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -10,11 +10,11 @@
 
 use super::alloc::{TableMappings, TablePool};
 use crate::sys::unix::mmap::Mmap;
+use crate::vm::Unowned;
 use kiln_engine::module_info::TableInit;
 use kiln_engine::vm_layout::FUNCREF_INIT_BIT;
 use kiln_engine::{Module, TableType, ValType};
 use std::ops::Range;
-use std::sync::Arc;
 
 /// Most elements a table may have: growth past this fails (returns -1)
 /// rather than exhausting memory.
@@ -34,8 +34,9 @@ pub struct VMTableDefinition {
 struct LazyInit {
     /// The VMContext of the instance that defines the table.
     vmctx: *mut u8,
-    /// Its module, whose `table_inits[table]` is the image.
-    module: Module,
+    /// Its module, whose `table_inits[table]` is the image; not counted
+    /// (the store keeps the module registered, and drops its tables first).
+    module: std::mem::ManuallyDrop<Module>,
     /// The defined-table index.
     table: u32,
 }
@@ -70,10 +71,13 @@ enum Storage {
     /// heap), given back to `cache` (if any) when freed.
     Mapped {
         mapping: Mmap,
-        cache: Option<Arc<TableMappings>>,
+        cache: Option<Unowned<TableMappings>>,
     },
     /// A slot of the engine's table pool (zero past the table's size).
-    Pooled { pool: Arc<TablePool>, slot: usize },
+    Pooled {
+        pool: Unowned<TablePool>,
+        slot: usize,
+    },
 }
 
 /// A table. The definition comes first: libcalls treat a definition
@@ -129,7 +133,7 @@ impl TableData {
     pub fn new(
         ty: TableType,
         init: Option<usize>,
-        cache: Option<&Arc<TableMappings>>,
+        cache: Option<Unowned<TableMappings>>,
     ) -> anyhow::Result<Box<TableData>> {
         check_minimum(ty, MAX_TABLE_ELEMENTS, "")?;
         let len = ty.minimum() as usize;
@@ -140,10 +144,7 @@ impl TableData {
                 None => Mmap::zeroed(bytes)?,
             };
             let base = mapping.as_ptr().cast();
-            let storage = Storage::Mapped {
-                mapping,
-                cache: cache.cloned(),
-            };
+            let storage = Storage::Mapped { mapping, cache };
             TableData::boxed(ty, storage, base)
         } else {
             let mut elements = vec![0; len];
@@ -162,16 +163,13 @@ impl TableData {
     /// use.
     pub fn new_pooled(
         ty: TableType,
-        pool: &Arc<TablePool>,
+        pool: Unowned<TablePool>,
         init: Option<usize>,
     ) -> anyhow::Result<Box<TableData>> {
         let max = (pool.max_elements as u64).min(MAX_TABLE_ELEMENTS);
         check_minimum(ty, max, " of the pooling allocator")?;
         let (slot, base) = pool.allocate()?;
-        let storage = Storage::Pooled {
-            pool: pool.clone(),
-            slot,
-        };
+        let storage = Storage::Pooled { pool, slot };
         let mut table = TableData::boxed(ty, storage, base);
         table.fill_zeroed(init);
         Ok(table)
@@ -200,7 +198,9 @@ impl TableData {
         ));
         self.lazy = Some(LazyInit {
             vmctx,
-            module: module.clone(),
+            // SAFETY: the caller keeps the module registered in the store
+            // that keeps this table.
+            module: unsafe { module.unowned() },
             table,
         });
     }
