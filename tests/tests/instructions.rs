@@ -1018,3 +1018,47 @@ fn start_function_trap_fails_instantiation() {
         "{err:#}"
     );
 }
+
+/// `memory.copy` of every length from 0 to 40 (short ones are copied
+/// inline, longer ones by a libcall), forwards and backwards over
+/// overlapping ranges, at both ends of memory, and just out of bounds
+/// (a trap that writes nothing): the memory afterwards matches
+/// `copy_within` on a copy of it.
+#[test]
+fn memory_copy_of_every_short_length() {
+    let wat = r#"(module
+      (memory (export "mem") 1 1)
+      (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2))))"#;
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let copy = typed::<(i32, i32, i32), ()>(&mut store, instance, "copy");
+    let mem = instance.get_memory(&mut store, "mem").unwrap();
+    const SIZE: usize = 65536;
+    let pattern: Vec<u8> = (0..SIZE).map(|i| (i * 7 + i / 256) as u8).collect();
+    for len in 0..=40usize {
+        let starts = [0, 1, 3, 100, 103, 120, SIZE - len - 1, SIZE - len];
+        for &dst in &starts {
+            for &src in &starts {
+                for (dst, src) in [(dst, src), (dst + len / 2, src), (dst, src + len / 3)] {
+                    mem.data_mut(&mut store).copy_from_slice(&pattern);
+                    let mut expected = pattern.clone();
+                    let in_bounds = dst + len <= SIZE && src + len <= SIZE;
+                    if in_bounds {
+                        expected.copy_within(src..src + len, dst);
+                    }
+                    let got = copy.call(&mut store, (dst as i32, src as i32, len as i32));
+                    assert_eq!(got.is_ok(), in_bounds, "copy {len} bytes {src} -> {dst}");
+                    if let Err(e) = got {
+                        assert_eq!(trap_code(&e), Some(TrapCode::MemoryOutOfBounds));
+                    }
+                    assert!(
+                        mem.data(&store) == expected.as_slice(),
+                        "copy {len} bytes {src} -> {dst}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -452,6 +452,103 @@ impl Translator<'_, '_, '_> {
         self.push(v);
     }
 
+    /// `memory.copy` within one 32-bit memory: both ranges checked
+    /// inline (a trap before anything is written), copies of at most 16
+    /// bytes done inline, longer ones by the libcall. Compilers emit
+    /// `memory.copy` for every small `memcpy`, so the short ones are
+    /// common.
+    fn memory_copy_within(&mut self, mem: u32, dst: Value, src: Value, len: Value) {
+        use ir::condcodes::IntCC;
+        let def = self.env.memory_def(self.b, mem);
+        let length = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            def,
+            vm_layout::memory_def::LENGTH as i32,
+        );
+        let [dst64, src64, len64] = [dst, src, len].map(|v| self.b.ins().uextend(types::I64, v));
+        // No overflow: each operand is below 2^32.
+        let dst_end = self.b.ins().iadd(dst64, len64);
+        let src_end = self.b.ins().iadd(src64, len64);
+        let dst_oob = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThan, dst_end, length);
+        let src_oob = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThan, src_end, length);
+        let oob = self.b.ins().bor(dst_oob, src_oob);
+        self.b
+            .ins()
+            .trapnz(oob, TrapCode::MemoryOutOfBounds.to_cranelift());
+
+        let small = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, len64, 16);
+        let small_block = self.b.create_block();
+        let big_block = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(small, small_block, &[], big_block, &[]);
+
+        self.b.switch_to_block(big_block);
+        self.b.seal_block(big_block);
+        self.checked_builtin(
+            vm_layout::builtins::MEMORY_COPY,
+            &[types::I64, types::I64, types::I32, types::I32, types::I32],
+            &[def, def, dst, src, len],
+            TrapCode::MemoryOutOfBounds,
+        );
+        self.b.ins().jump(done, &[]);
+
+        // At most 16 bytes: for the largest power of two `size` with
+        // `size <= len` (so `len <= 2 * size`), load the first and the
+        // last `size` bytes, then store both: all loads come before the
+        // stores, so overlapping ranges copy as `memmove` does.
+        self.b.switch_to_block(small_block);
+        self.b.seal_block(small_block);
+        let base = self.b.ins().load(
+            types::I64,
+            env::readonly(),
+            def,
+            vm_layout::memory_def::BASE as i32,
+        );
+        let s = self.b.ins().iadd(base, src64);
+        let d = self.b.ins().iadd(base, dst64);
+        let flags = heap_flags();
+        for (size, ty) in [
+            (8, types::I64),
+            (4, types::I32),
+            (2, types::I16),
+            (1, types::I8),
+        ] {
+            let this = self.b.create_block();
+            let next = self.b.create_block();
+            let fits = self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len64, size);
+            self.b.ins().brif(fits, this, &[], next, &[]);
+            self.b.switch_to_block(this);
+            self.b.seal_block(this);
+            let tail = self.b.ins().iadd_imm_s(len64, -size);
+            let s_tail = self.b.ins().iadd(s, tail);
+            let d_tail = self.b.ins().iadd(d, tail);
+            let head_value = self.b.ins().load(ty, flags, s, 0);
+            let tail_value = self.b.ins().load(ty, flags, s_tail, 0);
+            self.b.ins().store(flags, head_value, d, 0);
+            self.b.ins().store(flags, tail_value, d_tail, 0);
+            self.b.ins().jump(done, &[]);
+            self.b.switch_to_block(next);
+            self.b.seal_block(next);
+        }
+        // Zero bytes: nothing to copy.
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+    }
+
     fn store(&mut self, memarg: &MemArg, size: u32) {
         let value = self.pop();
         let addr = self.pop();
@@ -871,6 +968,10 @@ impl Translator<'_, '_, '_> {
                 let len = self.pop();
                 let src = self.pop();
                 let dst = self.pop();
+                if dst_mem == src_mem && !self.env.info.memories[dst_mem as usize].is_64() {
+                    self.memory_copy_within(dst_mem, dst, src, len);
+                    return Ok(());
+                }
                 let dst_def = self.env.memory_def(self.b, dst_mem);
                 let src_def = self.env.memory_def(self.b, src_mem);
                 self.checked_builtin(
