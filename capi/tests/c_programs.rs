@@ -113,7 +113,7 @@ fn run_all(label: &str, wrap: impl Fn(&Path) -> Command) {
 
 #[test]
 fn c_programs() {
-    run_all("native", |exe| kiln_cli::target_command(exe));
+    run_all("native", |exe| kiln_runtime::target_command(exe));
 }
 
 #[test]

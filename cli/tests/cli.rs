@@ -6,7 +6,7 @@ use std::process::Output;
 
 /// Runs the built `kiln` with `args` (under emulation if the tests are).
 fn kiln(args: &[&str]) -> Output {
-    kiln_cli::target_command(env!("CARGO_BIN_EXE_kiln"))
+    kiln_runtime::target_command(env!("CARGO_BIN_EXE_kiln"))
         .args(args)
         .output()
         .expect("spawn kiln")

@@ -31,6 +31,25 @@ mod trap;
 mod values;
 pub mod vm;
 
+/// A command running the program `exe` built for the target under test:
+/// directly, or through the command in the environment variable
+/// `KILN_TEST_RUNNER` (such as `qemu-aarch64 -L /usr/aarch64-linux-gnu`)
+/// when the tests run under emulation, as `.ci/aarch64` does. Shared by
+/// the tests of every crate that runs programs it built (the `kiln`
+/// binary, C programs, test processes).
+pub fn target_command(exe: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    let runner = std::env::var("KILN_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(program) => {
+            let mut cmd = std::process::Command::new(program);
+            cmd.args(words).arg(exe);
+            cmd
+        }
+        None => std::process::Command::new(exe),
+    }
+}
+
 pub use anyhow::{Error, Result};
 pub use cache::{CacheStats, InstancePreCache, ModuleHash};
 pub use externals::{Extern, ExternRef, Global, Memory, Table};

@@ -45,7 +45,7 @@ fn child(mode: &str) {
 }
 
 fn spawn(mode: &str) -> std::process::Output {
-    kiln_cli::target_command(std::env::current_exe().unwrap())
+    kiln_runtime::target_command(std::env::current_exe().unwrap())
         .args([
             "--exact",
             "spawned_child",
