@@ -44,21 +44,26 @@ pub(crate) fn check_pooling_limits(
     else {
         return Ok(());
     };
-    let memories = info.num_defined_memories();
-    if memories > p.get_max_memories_per_module() {
-        bail!(
-            "module memory does not fit in pooling allocator requirements: defined memories \
-             count of {memories} exceeds the per-instance limit of {}",
-            p.get_max_memories_per_module()
-        );
-    }
-    let tables = info.num_defined_tables();
-    if tables > p.get_max_tables_per_module() {
-        bail!(
-            "module table does not fit in pooling allocator requirements: defined tables \
-             count of {tables} exceeds the per-instance limit of {}",
-            p.get_max_tables_per_module()
-        );
+    for (kind, kinds, defined, limit) in [
+        (
+            "memory",
+            "memories",
+            info.num_defined_memories(),
+            p.get_max_memories_per_module(),
+        ),
+        (
+            "table",
+            "tables",
+            info.num_defined_tables(),
+            p.get_max_tables_per_module(),
+        ),
+    ] {
+        if defined > limit {
+            bail!(
+                "module {kind} does not fit in pooling allocator requirements: defined {kinds} \
+                 count of {defined} exceeds the per-instance limit of {limit}"
+            );
+        }
     }
     let size = offsets.size() as usize;
     if size > p.get_max_core_instance_size() {

@@ -242,7 +242,7 @@ impl Func {
             self.kind
             && (values as usize).is_multiple_of(8)
         {
-            let (entry, e) = WasmEntry::new(&store.opaque, instance, index);
+            let (entry, e, _) = WasmEntry::new(&store.opaque, instance, index);
             if len >= e.slots as usize {
                 // SAFETY: the caller guarantees `len` slots, the first ones
                 // of the parameter types; `entry` is this function's.
@@ -565,26 +565,20 @@ impl Func {
     pub fn resolve<'a>(&self, store: &'a impl AsContext) -> (ResolvedFunc, &'a FuncType) {
         let opaque = &store.as_context().0.opaque;
         opaque.check(self.store);
-        match self.kind {
+        let (entry, ty) = match self.kind {
             FuncKind::Wasm { instance, index } | FuncKind::Imported { instance, index } => {
-                let (entry, ty) = WasmEntry::with_ty(opaque, instance, index);
-                let resolved = ResolvedFunc {
-                    func: *self,
-                    entry: Some(entry),
-                    slots: ty.params().len().max(ty.results().len()),
-                };
-                (resolved, ty)
+                let (entry, e, inst) = WasmEntry::new(opaque, instance, index);
+                (Some(entry), &inst.module.info().types[e.ty as usize])
             }
-            FuncKind::Host(_) => {
-                let ty = self.ty_ref(opaque);
-                let resolved = ResolvedFunc {
-                    func: *self,
-                    entry: None,
-                    slots: ty.params().len().max(ty.results().len()),
-                };
-                (resolved, ty)
-            }
-        }
+            FuncKind::Host(i) => (None, &opaque.host_func_info[i as usize].ty),
+        };
+        let slots = ty.params().len().max(ty.results().len());
+        let resolved = ResolvedFunc {
+            func: *self,
+            entry,
+            slots,
+        };
+        (resolved, ty)
     }
 
     /// Calls with arguments and results in `values` (already type-checked;
@@ -655,36 +649,22 @@ struct WasmEntry {
 
 impl WasmEntry {
     /// The entry of function `index` of `instance`, with the module's
-    /// record of it (its type index and slot count).
+    /// record of it (its type index and slot count) and the instance.
     #[inline]
-    fn new(store: &StoreOpaque, instance: u32, index: u32) -> (WasmEntry, &FuncEntry) {
+    fn new(
+        store: &StoreOpaque,
+        instance: u32,
+        index: u32,
+    ) -> (WasmEntry, &FuncEntry, &crate::instance::InstanceData) {
         let inst = &store.instances[instance as usize];
-        let e = &inst.module.func_entries()[index as usize];
-        let caller_vmctx = inst.vmctx.as_ptr();
-        let (callee, vmctx) = if e.wasm_call.is_null() {
-            // SAFETY: every imported function's slot was written at
-            // instantiation, with a `VMFuncImport`.
-            let import: VMFuncImport =
-                unsafe { inst.vmctx.read(inst.module.offsets().imported_func(index)) };
-            (import.wasm_call, import.vmctx)
-        } else {
-            (e.wasm_call, caller_vmctx)
-        };
+        let (e, target) = inst.func_entry(index);
         let entry = WasmEntry {
             trampoline: e.array_call,
-            callee,
-            vmctx,
-            caller_vmctx,
+            callee: target.wasm_call,
+            vmctx: target.vmctx,
+            caller_vmctx: inst.vmctx.as_ptr(),
         };
-        (entry, e)
-    }
-
-    /// The entry and the function's type.
-    #[inline]
-    fn with_ty(store: &StoreOpaque, instance: u32, index: u32) -> (WasmEntry, &FuncType) {
-        let (entry, e) = WasmEntry::new(store, instance, index);
-        let inst = &store.instances[instance as usize];
-        (entry, &inst.module.info().types[e.ty as usize])
+        (entry, e, inst)
     }
 
     /// Calls with arguments and results in `values`.

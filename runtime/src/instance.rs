@@ -12,7 +12,7 @@ use crate::vm::{VMContextBox, VMFuncImport, VMFuncRef, VMGlobalDefinition, ValRa
 use anyhow::{Result, anyhow, bail};
 use kiln_engine::module_info::{ConstExpr, SegmentMode, TableInit};
 use kiln_engine::vm_layout::VMOffsets;
-use kiln_engine::{Engine, EntityIndex, ExternType, MemoryType, Module, TrapCode};
+use kiln_engine::{Engine, EntityIndex, ExternType, FuncEntry, MemoryType, Module, TrapCode};
 
 /// An instance of a module in a store. A small `Copy` handle.
 #[derive(Clone, Copy, Debug)]
@@ -73,17 +73,25 @@ impl InstanceData {
     /// module's own code, or what the import was bound to.
     #[inline]
     pub(crate) fn func_target(&self, index: u32) -> VMFuncImport {
-        let info = self.module.info();
-        if info.is_imported_func(index) {
+        self.func_entry(index).1
+    }
+
+    /// Function `index`'s entry in the module (its trampoline, type and
+    /// slot count) and the code and VMContext a call of it enters.
+    #[inline]
+    pub(crate) fn func_entry(&self, index: u32) -> (&FuncEntry, VMFuncImport) {
+        let e = &self.module.func_entries()[index as usize];
+        let target = if e.wasm_call.is_null() {
             // SAFETY: every imported function's slot was written at
             // instantiation, with a `VMFuncImport`.
             unsafe { self.vmctx.read(self.module.offsets().imported_func(index)) }
         } else {
             VMFuncImport {
-                wasm_call: self.module.code().func_ptr(index - info.num_imported_funcs),
+                wasm_call: e.wasm_call,
                 vmctx: self.vmctx.as_ptr(),
             }
-        }
+        };
+        (e, target)
     }
 
     /// The raw reference an element-segment item evaluates to.
@@ -420,7 +428,9 @@ fn instantiate(
         } else {
             None
         };
-        let mut memory = allocator.allocate_memory(info.memories[i as usize], image)?;
+        // SAFETY: the memory goes into the store, which drops its memories
+        // before its engine (which owns the allocator).
+        let mut memory = unsafe { allocator.allocate_memory(info.memories[i as usize], image)? };
         image_mapped |= memory.has_image();
         // SAFETY: `memory(i)` is a pointer field; the memory is boxed, so
         // the definition stays put when the box moves into the store.
@@ -432,11 +442,14 @@ fn instantiate(
     for i in info.num_imported_tables..info.tables.len() as u32 {
         let defined = i - info.num_imported_tables;
         let lazy = matches!(info.table_inits[defined as usize], TableInit::Lazy(_));
-        let mut table = allocator.allocate_table(info.tables[i as usize], lazy)?;
+        // SAFETY: as for memories.
+        let mut table = unsafe { allocator.allocate_table(info.tables[i as usize], lazy)? };
         if lazy {
-            // The VMContext stays put; if instantiation fails, the table is
-            // unreachable and never materializes anything.
-            table.set_lazy_init(vmctx.as_ptr(), module, defined);
+            // SAFETY: the VMContext stays put, and the table is in its
+            // store; if instantiation fails, the table is unreachable and
+            // never materializes anything. The module is registered in the
+            // store, which drops its tables before its modules.
+            unsafe { table.set_lazy_init(vmctx.as_ptr(), module, defined) };
         }
         // SAFETY: `table(i)` is a pointer field; the table is boxed.
         unsafe { vmctx.write(offsets.table(i), table.definition()) };

@@ -80,6 +80,29 @@ static inline wasmtime_extern_t get_export(wasmtime_context_t *ctx,
   return item;
 }
 
+/* A pooling configuration with 4 instance, memory and table slots and
+ * memories of at most 1 MiB, for the caller to adjust and pass to
+ * pooling_engine. */
+static inline wasmtime_pooling_allocation_config_t *small_pool(void) {
+  wasmtime_pooling_allocation_config_t *pool = wasmtime_pooling_allocation_config_new();
+  wasmtime_pooling_allocation_config_total_memories_set(pool, 4);
+  wasmtime_pooling_allocation_config_total_tables_set(pool, 4);
+  wasmtime_pooling_allocation_config_total_core_instances_set(pool, 4);
+  wasmtime_pooling_allocation_config_max_memory_size_set(pool, 1 << 20);
+  return pool;
+}
+
+/* An engine that allocates instances from a pool with the limits of
+ * `pool` (which is deleted). */
+static inline wasm_engine_t *pooling_engine(wasmtime_pooling_allocation_config_t *pool) {
+  wasm_config_t *config = wasm_config_new();
+  wasmtime_pooling_allocation_strategy_set(config, pool);
+  wasmtime_pooling_allocation_config_delete(pool);
+  wasm_engine_t *engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  return engine;
+}
+
 /* The trap code of `trap` (deleting it), or -1 if it has none. */
 static inline int take_trap_code(wasm_trap_t *trap) {
   CHECK(trap != NULL);

@@ -75,16 +75,7 @@ int main(void) {
 #endif
 
   /* The pooling allocator. */
-  config = wasm_config_new();
-  wasmtime_pooling_allocation_config_t *pool = wasmtime_pooling_allocation_config_new();
-  wasmtime_pooling_allocation_config_total_memories_set(pool, 4);
-  wasmtime_pooling_allocation_config_total_tables_set(pool, 4);
-  wasmtime_pooling_allocation_config_total_core_instances_set(pool, 4);
-  wasmtime_pooling_allocation_config_max_memory_size_set(pool, 1 << 20);
-  wasmtime_pooling_allocation_strategy_set(config, pool);
-  wasmtime_pooling_allocation_config_delete(pool);
-  engine = wasm_engine_new_with_config(config);
-  CHECK(engine != NULL);
+  engine = pooling_engine(small_pool());
   for (int i = 0; i < 20; i++) CHECK(call_rec(engine, 5) == 5);
   wasm_engine_delete(engine);
 
@@ -151,36 +142,20 @@ int main(void) {
 
   /* Per-module limits of the pooling allocator: a module beyond one fails
    * to compile with an error, and the engine stays usable. */
-  config = wasm_config_new();
-  pool = wasmtime_pooling_allocation_config_new();
-  wasmtime_pooling_allocation_config_total_memories_set(pool, 2);
-  wasmtime_pooling_allocation_config_total_tables_set(pool, 4);
-  wasmtime_pooling_allocation_config_total_core_instances_set(pool, 4);
-  wasmtime_pooling_allocation_config_max_memory_size_set(pool, 1 << 20);
+  wasmtime_pooling_allocation_config_t *pool = small_pool();
   wasmtime_pooling_allocation_config_max_tables_per_module_set(pool, 1);
   wasmtime_pooling_allocation_config_max_memories_per_module_set(pool, 1);
   wasmtime_pooling_allocation_config_max_core_instance_size_set(pool, 1 << 20);
-  wasmtime_pooling_allocation_strategy_set(config, pool);
-  wasmtime_pooling_allocation_config_delete(pool);
-  engine = wasm_engine_new_with_config(config);
-  CHECK(engine != NULL);
+  engine = pooling_engine(pool);
   CHECK(error_contains(compile(engine, "(module (table 1 funcref) (table 1 funcref))"),
                        "tables count of 2 exceeds"));
   CHECK(call_rec(engine, 5) == 5);
   wasm_engine_delete(engine);
 
-  config = wasm_config_new();
-  pool = wasmtime_pooling_allocation_config_new();
-  wasmtime_pooling_allocation_config_total_memories_set(pool, 2);
-  wasmtime_pooling_allocation_config_total_tables_set(pool, 2);
-  wasmtime_pooling_allocation_config_total_core_instances_set(pool, 2);
-  wasmtime_pooling_allocation_config_max_memory_size_set(pool, 1 << 20);
+  pool = small_pool();
   wasmtime_pooling_allocation_config_max_memories_per_module_set(pool, 0);
   wasmtime_pooling_allocation_config_max_core_instance_size_set(pool, 64);
-  wasmtime_pooling_allocation_strategy_set(config, pool);
-  wasmtime_pooling_allocation_config_delete(pool);
-  engine = wasm_engine_new_with_config(config);
-  CHECK(engine != NULL);
+  engine = pooling_engine(pool);
   CHECK(error_contains(compile(engine, "(module (memory 1))"), "memories count of 1 exceeds"));
   {
     /* 100 imported functions take more than 64 bytes of instance state. */

@@ -78,16 +78,7 @@ int main(void) {
   run(engine, false);
   run(engine, true); /* memories reuse the freed reservations */
 
-  wasm_config_t *config = wasm_config_new();
-  wasmtime_pooling_allocation_config_t *pool = wasmtime_pooling_allocation_config_new();
-  wasmtime_pooling_allocation_config_total_memories_set(pool, 4);
-  wasmtime_pooling_allocation_config_total_tables_set(pool, 4);
-  wasmtime_pooling_allocation_config_total_core_instances_set(pool, 4);
-  wasmtime_pooling_allocation_config_max_memory_size_set(pool, 1 << 20);
-  wasmtime_pooling_allocation_strategy_set(config, pool);
-  wasmtime_pooling_allocation_config_delete(pool);
-  engine = wasm_engine_new_with_config(config);
-  CHECK(engine != NULL);
+  engine = pooling_engine(small_pool());
   run(engine, false);
   run(engine, true); /* slots are reset and reused */
   return 0;

@@ -252,70 +252,50 @@ fn hash(bytes: &[u8]) -> u64 {
     h
 }
 
-fn kiln_state(
-    store: &mut kiln::Store<()>,
-    instance: &kiln::Instance,
-    names: &[String],
-) -> Vec<State> {
-    names
-        .iter()
-        .map(
-            |name| match instance.get_export(&mut *store, name).expect("exported") {
-                kiln::Extern::Global(g) => State::Global(Value::from_kiln(&g.get(&*store))),
-                kiln::Extern::Memory(m) => State::Memory {
-                    pages: m.size(&*store),
-                    hash: hash(m.data(&*store)),
-                },
-                kiln::Extern::Table(t) => {
-                    let n = t.size(&*store);
-                    State::Table(
-                        (0..n)
-                            .map(|i| {
-                                let v = t.get(&mut *store, i).expect("in bounds");
-                                matches!(Value::from_kiln(&v), Value::Ref { null: true })
-                            })
-                            .collect(),
-                    )
-                }
-                kiln::Extern::Func(_) => State::Func,
-            },
-        )
-        .collect()
+/// Defines `$name`, which reads [`State`] of every export in `names`
+/// through the engine crate `$rt`, whose API agrees with the other's but
+/// for how a global is read and a null reference is told.
+macro_rules! state_fn {
+    ($name:ident, $rt:ident, $from:path, $is_null:expr) => {
+        fn $name(
+            store: &mut $rt::Store<()>,
+            instance: &$rt::Instance,
+            names: &[String],
+        ) -> Vec<State> {
+            let is_null = $is_null;
+            names
+                .iter()
+                .map(
+                    |name| match instance.get_export(&mut *store, name).expect("exported") {
+                        $rt::Extern::Global(g) => State::Global($from(&g.get(&mut *store))),
+                        $rt::Extern::Memory(m) => State::Memory {
+                            pages: m.size(&*store),
+                            hash: hash(m.data(&*store)),
+                        },
+                        $rt::Extern::Table(t) => State::Table(
+                            (0..t.size(&*store))
+                                .map(|i| is_null(&t.get(&mut *store, i).expect("in bounds")))
+                                .collect(),
+                        ),
+                        $rt::Extern::Func(_) => State::Func,
+                        #[allow(unreachable_patterns, reason = "Wasmtime has more kinds")]
+                        _ => panic!("unexpected kind of export `{name}`"),
+                    },
+                )
+                .collect()
+        }
+    };
 }
 
-fn wasmtime_state(
-    store: &mut wasmtime::Store<()>,
-    instance: &wasmtime::Instance,
-    names: &[String],
-) -> Vec<State> {
-    names
-        .iter()
-        .map(
-            |name| match instance.get_export(&mut *store, name).expect("exported") {
-                wasmtime::Extern::Global(g) => {
-                    State::Global(Value::from_wasmtime(&g.get(&mut *store)))
-                }
-                wasmtime::Extern::Memory(m) => State::Memory {
-                    pages: m.size(&*store),
-                    hash: hash(m.data(&*store)),
-                },
-                wasmtime::Extern::Table(t) => {
-                    let n = t.size(&*store);
-                    State::Table(
-                        (0..n)
-                            .map(|i| {
-                                let v = t.get(&mut *store, i).expect("in bounds");
-                                v.is_null()
-                            })
-                            .collect(),
-                    )
-                }
-                wasmtime::Extern::Func(_) => State::Func,
-                other => panic!("unexpected export {other:?}"),
-            },
-        )
-        .collect()
-}
+state_fn!(kiln_state, kiln, Value::from_kiln, |v: &kiln::Val| {
+    matches!(Value::from_kiln(v), Value::Ref { null: true })
+});
+state_fn!(
+    wasmtime_state,
+    wasmtime,
+    Value::from_wasmtime,
+    |v: &wasmtime::Ref| v.is_null()
+);
 
 /// What one module's comparison came to.
 #[derive(Default)]

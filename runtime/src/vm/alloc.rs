@@ -68,13 +68,13 @@ impl MemoryImage {
             return None;
         }
         let cached = module.runtime_cache().get_or_init(|| {
-            let image = MemoryImage::build(module).ok().flatten().map(Arc::new);
+            let image = MemoryImage::build(module).ok().flatten();
             Box::new(image)
         });
         cached
-            .downcast_ref::<Option<Arc<MemoryImage>>>()
+            .downcast_ref::<Option<MemoryImage>>()
             .expect("the module cache holds the memory image")
-            .as_deref()
+            .as_ref()
     }
 
     fn build(module: &Module) -> Result<Option<MemoryImage>> {
@@ -337,7 +337,13 @@ pub trait InstanceAllocator: Send + Sync {
     ///
     /// The memory type is not supported or exceeds the allocator's
     /// limits, or the allocator is out of memory slots or address space.
-    fn allocate_memory(
+    ///
+    /// # Safety
+    ///
+    /// The memory points into this allocator without counting it: it must
+    /// be dropped before the engine that owns the allocator (a store drops
+    /// its memories before its engine).
+    unsafe fn allocate_memory(
         &self,
         ty: MemoryType,
         image: Option<Unowned<MemoryImage>>,
@@ -350,7 +356,11 @@ pub trait InstanceAllocator: Send + Sync {
     ///
     /// The table exceeds the allocator's limits, or it is out of table
     /// slots.
-    fn allocate_table(&self, ty: TableType, lazy: bool) -> Result<Box<TableData>>;
+    ///
+    /// # Safety
+    ///
+    /// As for [`InstanceAllocator::allocate_memory`].
+    unsafe fn allocate_table(&self, ty: TableType, lazy: bool) -> Result<Box<TableData>>;
 
     /// Counts one more live instance.
     ///
@@ -396,9 +406,9 @@ pub fn allocator_of(engine: &Engine) -> Result<&dyn InstanceAllocator> {
 pub struct OnDemandAllocator {
     config: kiln_engine::Config,
     /// Freed reservations, for reuse.
-    reservations: Arc<ReservationCache>,
+    reservations: ReservationCache,
     /// Freed mappings of large tables, for reuse.
-    tables: Arc<TableMappings>,
+    tables: TableMappings,
 }
 
 impl OnDemandAllocator {
@@ -406,10 +416,10 @@ impl OnDemandAllocator {
     pub fn new(config: &kiln_engine::Config) -> OnDemandAllocator {
         OnDemandAllocator {
             config: config.clone(),
-            reservations: Arc::new(ReservationCache::new(config)),
-            tables: Arc::new(TableMappings {
+            reservations: ReservationCache::new(config),
+            tables: TableMappings {
                 free: Mutex::new(Vec::new()),
-            }),
+            },
         }
     }
 }
@@ -481,20 +491,20 @@ unsafe fn zero_elements(base: *mut u8, len: usize, dirty: Range<usize>, memset_l
 const MAPPED_TABLE_MEMSET: usize = 64 << 10;
 
 impl InstanceAllocator for OnDemandAllocator {
-    fn allocate_memory(
+    unsafe fn allocate_memory(
         &self,
         ty: MemoryType,
         image: Option<Unowned<MemoryImage>>,
     ) -> Result<Box<LinearMemory>> {
-        // SAFETY: the cache is this allocator's, which the engine owns;
-        // the memory is kept in a store, whose engine it outlives.
-        let cache = unsafe { Unowned::new(&*self.reservations) };
+        // SAFETY: the cache is this allocator's, which the memory does not
+        // outlive (the caller's contract).
+        let cache = unsafe { Unowned::new(&self.reservations) };
         LinearMemory::new(ty, &self.config, image, Some(cache))
     }
 
-    fn allocate_table(&self, ty: TableType, lazy: bool) -> Result<Box<TableData>> {
+    unsafe fn allocate_table(&self, ty: TableType, lazy: bool) -> Result<Box<TableData>> {
         // SAFETY: as for memories.
-        let cache = unsafe { Unowned::new(&*self.tables) };
+        let cache = unsafe { Unowned::new(&self.tables) };
         TableData::new(ty, (!lazy).then_some(0), Some(cache))
     }
 
@@ -508,8 +518,8 @@ impl InstanceAllocator for OnDemandAllocator {
 /// Allocates from slots reserved up front (`PoolingAllocationConfig`):
 /// memories, tables, and a count of live instances.
 pub struct PoolingAllocator {
-    memories: Arc<MemoryPool>,
-    tables: Arc<TablePool>,
+    memories: MemoryPool,
+    tables: TablePool,
     /// Instances that may still be created, split over shards like the
     /// free lists, so that threads instantiating at once count on cache
     /// lines of their own.
@@ -579,8 +589,8 @@ impl PoolingAllocator {
         config: &kiln_engine::Config,
     ) -> Result<PoolingAllocator> {
         Ok(PoolingAllocator {
-            memories: Arc::new(MemoryPool::new(p, config)?),
-            tables: Arc::new(TablePool::new(p)?),
+            memories: MemoryPool::new(p, config)?,
+            tables: TablePool::new(p)?,
             live: InstanceTokens::new(p.get_total_core_instances() as usize),
             max_instances: p.get_total_core_instances() as usize,
         })
@@ -588,20 +598,20 @@ impl PoolingAllocator {
 }
 
 impl InstanceAllocator for PoolingAllocator {
-    fn allocate_memory(
+    unsafe fn allocate_memory(
         &self,
         ty: MemoryType,
         image: Option<Unowned<MemoryImage>>,
     ) -> Result<Box<LinearMemory>> {
-        // SAFETY: the pool is this allocator's, which the engine owns; the
-        // memory is kept in a store, whose engine it outlives.
-        let pool = unsafe { Unowned::new(&*self.memories) };
+        // SAFETY: the pool is this allocator's, which the memory does not
+        // outlive (the caller's contract).
+        let pool = unsafe { Unowned::new(&self.memories) };
         LinearMemory::new_pooled(ty, pool, image)
     }
 
-    fn allocate_table(&self, ty: TableType, lazy: bool) -> Result<Box<TableData>> {
+    unsafe fn allocate_table(&self, ty: TableType, lazy: bool) -> Result<Box<TableData>> {
         // SAFETY: as for memories.
-        let pool = unsafe { Unowned::new(&*self.tables) };
+        let pool = unsafe { Unowned::new(&self.tables) };
         TableData::new_pooled(ty, pool, (!lazy).then_some(0))
     }
 

@@ -188,18 +188,22 @@ impl TableData {
     /// image of its defined table `table`, as functions of the instance
     /// whose VMContext is `vmctx`.
     ///
+    /// # Safety
+    ///
     /// `vmctx` must be that instance's live VMContext, and outlive the
     /// table (both belong to one store); it is dereferenced only when an
-    /// element is materialized.
-    pub fn set_lazy_init(&mut self, vmctx: *mut u8, module: &Module, table: u32) {
+    /// element is materialized. `module` is held without counting it:
+    /// another handle to it must outlive the table (the store keeps the
+    /// module registered and drops its tables first).
+    pub unsafe fn set_lazy_init(&mut self, vmctx: *mut u8, module: &Module, table: u32) {
         debug_assert!(matches!(
             module.info().table_inits[table as usize],
             TableInit::Lazy(_)
         ));
         self.lazy = Some(LazyInit {
             vmctx,
-            // SAFETY: the caller keeps the module registered in the store
-            // that keeps this table.
+            // SAFETY: another handle outlives the table (the caller's
+            // contract).
             module: unsafe { module.unowned() },
             table,
         });
