@@ -691,9 +691,14 @@ fn write_info(w: &mut Writer, info: &ModuleInfo, data_ranges: &[Range<usize>]) {
     }
     w.len(info.types.len());
     for t in &info.types {
-        w.len(t.num_params);
-        w.len(t.types.len());
-        w.0.extend(t.types.iter().map(|&v| val_type_code(v)));
+        w.len(t.params().len());
+        w.len(t.params().len() + t.results().len());
+        w.0.extend(
+            t.params()
+                .iter()
+                .chain(t.results())
+                .map(|&v| val_type_code(v)),
+        );
     }
     write_u32s(w, &info.funcs);
     w.u32(info.num_imported_funcs);

@@ -62,12 +62,45 @@ impl fmt::Display for ValType {
 
 /// The type of a function: its parameters and results.
 ///
-/// Cheap to clone (the lists are shared).
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// Cheap to clone: up to [`INLINE_TYPES`] value types are held inline and
+/// copied, so cloning the type of a typical function touches no reference
+/// count shared with other threads; longer lists are shared.
+#[derive(Clone)]
 pub struct FuncType {
-    /// Parameters followed by results, so one allocation holds both.
-    pub(crate) types: Arc<[ValType]>,
-    pub(crate) num_params: usize,
+    /// Parameters followed by results.
+    types: TypeList,
+    num_params: usize,
+}
+
+/// The most parameters and results together a [`FuncType`] holds inline.
+const INLINE_TYPES: usize = 22;
+
+/// A list of value types: inline when it has at most [`INLINE_TYPES`]
+/// entries, shared otherwise (so each list has one representation).
+#[derive(Clone)]
+enum TypeList {
+    Inline(u8, [ValType; INLINE_TYPES]),
+    Shared(Arc<[ValType]>),
+}
+
+impl TypeList {
+    fn new(types: Vec<ValType>) -> TypeList {
+        if types.len() <= INLINE_TYPES {
+            let mut inline = [ValType::I32; INLINE_TYPES];
+            inline[..types.len()].copy_from_slice(&types);
+            TypeList::Inline(types.len() as u8, inline)
+        } else {
+            TypeList::Shared(types.into())
+        }
+    }
+
+    #[inline]
+    fn as_slice(&self) -> &[ValType] {
+        match self {
+            TypeList::Inline(len, types) => &types[..usize::from(*len)],
+            TypeList::Shared(types) => types,
+        }
+    }
 }
 
 impl FuncType {
@@ -80,7 +113,7 @@ impl FuncType {
         let num_params = types.len();
         types.extend(results);
         FuncType {
-            types: types.into(),
+            types: TypeList::new(types),
             num_params,
         }
     }
@@ -88,13 +121,28 @@ impl FuncType {
     /// The parameter types.
     #[inline]
     pub fn params(&self) -> &[ValType] {
-        &self.types[..self.num_params]
+        &self.types.as_slice()[..self.num_params]
     }
 
     /// The result types.
     #[inline]
     pub fn results(&self) -> &[ValType] {
-        &self.types[self.num_params..]
+        &self.types.as_slice()[self.num_params..]
+    }
+}
+
+impl PartialEq for FuncType {
+    fn eq(&self, other: &FuncType) -> bool {
+        self.num_params == other.num_params && self.types.as_slice() == other.types.as_slice()
+    }
+}
+
+impl Eq for FuncType {}
+
+impl std::hash::Hash for FuncType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.num_params.hash(state);
+        self.types.as_slice().hash(state);
     }
 }
 
@@ -317,4 +365,36 @@ pub enum EntityIndex {
     Memory(u32),
     /// Index into the table space (imports first).
     Table(u32),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn func_types_compare_by_content_inline_or_shared() {
+        for n in [0, 1, INLINE_TYPES - 1, INLINE_TYPES, INLINE_TYPES + 1, 40] {
+            let params = (0..n).map(|i| {
+                if i % 2 == 0 {
+                    ValType::I64
+                } else {
+                    ValType::F32
+                }
+            });
+            let ty = FuncType::new(params.clone(), [ValType::ExternRef]);
+            assert_eq!(ty.params().len(), n);
+            assert_eq!(ty.results(), &[ValType::ExternRef]);
+            assert!(ty.params().iter().step_by(2).all(|&t| t == ValType::I64));
+            let copy = ty.clone();
+            assert_eq!(copy, ty);
+            assert_eq!(copy.to_string(), ty.to_string());
+            // The same list split differently is another type.
+            let all: Vec<ValType> = ty.params().iter().chain(ty.results()).copied().collect();
+            let split = FuncType::new(
+                all[..n.saturating_sub(1)].iter().copied(),
+                all[n.saturating_sub(1)..].iter().copied(),
+            );
+            assert_eq!(split == ty, n == 0);
+        }
+    }
 }
