@@ -262,6 +262,20 @@ impl Engine {
     pub fn same(a: &Engine, b: &Engine) -> bool {
         Arc::ptr_eq(&a.inner, &b.inner)
     }
+
+    /// An address that identifies the engine while it is alive (the same
+    /// for every handle to it).
+    #[doc(hidden)]
+    pub fn identity(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+
+    /// How many handles to the engine exist (the runtime's per-thread
+    /// anchors let go of one that nothing else holds).
+    #[doc(hidden)]
+    pub fn handle_count(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
 }
 
 impl Default for Engine {

@@ -13,6 +13,7 @@ use anyhow::{Result, anyhow, bail};
 use kiln_engine::module_info::{ConstExpr, SegmentMode, TableInit};
 use kiln_engine::vm_layout::VMOffsets;
 use kiln_engine::{Engine, EntityIndex, ExternType, FuncEntry, MemoryType, Module, TrapCode};
+use smallvec::SmallVec;
 
 /// An instance of a module in a store. A small `Copy` handle.
 #[derive(Clone, Copy, Debug)]
@@ -31,13 +32,13 @@ pub(crate) struct InstanceData {
     pub imported_funcs: Box<[Func]>,
     pub imported_globals: Box<[Global]>,
     /// Store index of each memory, imported ones first.
-    pub memories: Box<[u32]>,
+    pub memories: SmallVec<[u32; 2]>,
     /// Store index of each table, imported ones first.
-    pub tables: Box<[u32]>,
+    pub tables: SmallVec<[u32; 2]>,
     /// Element segments dropped (by `elem.drop`, or after instantiation).
-    pub dropped_elems: Vec<bool>,
+    pub dropped_elems: SmallVec<[bool; 16]>,
     /// Data segments dropped (by `data.drop`, or after instantiation).
-    pub dropped_data: Vec<bool>,
+    pub dropped_data: SmallVec<[bool; 16]>,
     /// What the instance's imports point into that the store does not own
     /// (the host functions of the `InstancePre` it came from).
     pub _keepalive: Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
@@ -361,10 +362,10 @@ fn instantiate(
     // SAFETY: `TYPE_IDS` is a pointer field; the array lives in the module,
     // which the instance keeps alive.
     unsafe { vmctx.write(VMOffsets::TYPE_IDS, module.type_ids().as_ptr()) };
-    let mut tables = Vec::with_capacity(info.tables.len());
+    let mut tables = SmallVec::with_capacity(info.tables.len());
     let mut imported_funcs = Vec::with_capacity(info.num_imported_funcs as usize);
     let mut imported_globals = Vec::with_capacity(info.num_imported_globals as usize);
-    let mut memories = Vec::with_capacity(info.memories.len());
+    let mut memories = SmallVec::with_capacity(info.memories.len());
 
     for (import, ext) in info.imports.iter().zip(imports) {
         match (import.index, ext) {
@@ -486,10 +487,10 @@ fn instantiate(
         vmctx,
         imported_funcs: imported_funcs.into(),
         imported_globals: imported_globals.into(),
-        memories: memories.into(),
-        tables: tables.into(),
-        dropped_elems: vec![false; info.elems.len()],
-        dropped_data: vec![false; info.data.len()],
+        memories,
+        tables,
+        dropped_elems: smallvec::smallvec![false; info.elems.len()],
+        dropped_data: smallvec::smallvec![false; info.data.len()],
         _keepalive: keepalive,
     });
     let instance = Instance {

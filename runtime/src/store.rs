@@ -5,12 +5,14 @@
 //! The store's contents live behind a `Box` so compiled code and host
 //! function contexts can hold stable pointers into it.
 
+use crate::anchor::{Anchored, anchor};
 use crate::func::HostFunc;
 use crate::instance::InstanceData;
 use crate::vm::memory::LinearMemory;
 use crate::vm::traphandlers::CodeLookup;
 use crate::vm::{VMGlobalDefinition, VMStoreContext, ValRaw};
 use kiln_engine::{CodeImage, Engine, GlobalType, Module};
+use smallvec::SmallVec;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A collection of instances and host objects, with host data `T`.
@@ -54,20 +56,20 @@ pub(crate) struct HostFuncInfo {
 pub struct StoreOpaque {
     pub(crate) id: u64,
     pub(crate) vm: VMStoreContext,
-    pub(crate) instances: Vec<InstanceData>,
-    pub(crate) memories: Vec<Box<LinearMemory>>,
+    pub(crate) instances: SmallVec<[InstanceData; 1]>,
+    pub(crate) memories: SmallVec<[Box<LinearMemory>; 2]>,
     pub(crate) globals: Vec<HostGlobal>,
     /// Type and context pointer of each host function (same index as
     /// `StoreInner::host_funcs`).
     pub(crate) host_func_info: Vec<HostFuncInfo>,
-    pub(crate) tables: Vec<Box<crate::vm::table::TableData>>,
+    pub(crate) tables: SmallVec<[Box<crate::vm::table::TableData>; 2]>,
     /// Host data behind `externref` values (a reference is an index
     /// here plus one); they live as long as the store.
     pub(crate) externrefs: Vec<crate::externals::ExternRefData>,
     /// Modules with instances in this store, for mapping trap addresses.
-    pub(crate) modules: Vec<Module>,
+    pub(crate) modules: SmallVec<[Anchored<Module>; 1]>,
     /// Reusable argument buffer for dynamic calls.
-    pub(crate) call_buf: Vec<ValRaw>,
+    pub(crate) call_buf: SmallVec<[ValRaw; 8]>,
     /// What this store's instances may grow to.
     pub(crate) limits: StoreLimits,
     /// Called when the epoch deadline is reached (a trap when `None`).
@@ -76,7 +78,7 @@ pub struct StoreOpaque {
     pub(crate) max_wasm_stack: usize,
     /// Declared last, so dropped last: the memories and tables point into
     /// its allocator's pools and caches (`vm::Unowned`).
-    pub(crate) engine: Engine,
+    pub(crate) engine: Anchored<Engine>,
 }
 
 /// A type-erased epoch-deadline callback: gets the store's contents
@@ -159,15 +161,15 @@ impl<T> Store<T> {
             inner: Box::new(StoreInner {
                 opaque: StoreOpaque {
                     id: next_store_id(),
-                    engine: engine.clone(),
+                    engine: anchor(engine),
                     vm: VMStoreContext::new(engine),
-                    instances: Vec::new(),
-                    memories: Vec::new(),
+                    instances: SmallVec::new(),
+                    memories: SmallVec::new(),
                     globals: Vec::new(),
                     host_func_info: Vec::new(),
-                    modules: Vec::new(),
-                    call_buf: Vec::new(),
-                    tables: Vec::new(),
+                    modules: SmallVec::new(),
+                    call_buf: SmallVec::new(),
+                    tables: SmallVec::new(),
                     externrefs: Vec::new(),
                     limits: StoreLimits::default(),
                     epoch_callback: None,
@@ -404,13 +406,16 @@ impl StoreOpaque {
     /// Registers `module` for trap lookup.
     pub(crate) fn register_module(&mut self, module: &Module) {
         if !self.modules.iter().any(|m| Module::same(m, module)) {
-            self.modules.push(module.clone());
+            self.modules.push(anchor(module));
         }
     }
 
     /// The module whose code contains `pc`.
     pub(crate) fn module_at(&self, pc: usize) -> Option<&Module> {
-        self.modules.iter().find(|m| m.code().range().contains(&pc))
+        self.modules
+            .iter()
+            .map(|m| &**m)
+            .find(|m| m.code().range().contains(&pc))
     }
 
     /// The store context compiled code uses.
