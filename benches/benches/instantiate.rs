@@ -11,6 +11,8 @@
 
 use criterion::{Bencher, BenchmarkGroup, measurement::WallTime};
 use kiln_benches::{Subject, report, subjects};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How instances are allocated.
@@ -145,20 +147,72 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
     group.measurement_time(Duration::from_secs(2));
 }
 
-/// `iters` cold starts spread over `threads` threads; the wall time.
-fn parallel_cold_starts(runner: &dyn Runner, threads: u64, iters: u64) -> Duration {
+/// The CPU time the threads of each throughput benchmark (by id) spent,
+/// and the runs they made, over every sample: whether a run costs more
+/// CPU time with two threads than with one (contention) apart from what
+/// the machine gives two threads.
+static CPU_TIME: Mutex<BTreeMap<String, (Duration, u64)>> = Mutex::new(BTreeMap::new());
+
+/// The CPU time the calling thread has used.
+fn thread_cpu_time() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid `timespec` to write; the clock always exists
+    // on Linux.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(r, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// `iters` runs of `work` spread over `threads` threads; the wall time.
+/// The threads' CPU time is added to `CPU_TIME[id]`.
+fn parallel(id: &str, work: &(dyn Fn() + Sync), threads: u64, iters: u64) -> Duration {
     let start = Instant::now();
-    std::thread::scope(|s| {
-        for t in 0..threads {
-            let n = iters / threads + u64::from(t < iters % threads);
-            s.spawn(move || {
-                for _ in 0..n {
-                    runner.cold_start();
-                }
-            });
-        }
+    let cpu: Duration = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let n = iters / threads + u64::from(t < iters % threads);
+                s.spawn(move || {
+                    let cpu = thread_cpu_time();
+                    for _ in 0..n {
+                        work();
+                    }
+                    thread_cpu_time() - cpu
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("worker")).sum()
     });
-    start.elapsed()
+    let wall = start.elapsed();
+    let mut totals = CPU_TIME.lock().expect("not poisoned");
+    let entry = totals.entry(id.to_string()).or_default();
+    entry.0 += cpu;
+    entry.1 += iters;
+    wall
+}
+
+/// CPU time per run of throughput benchmark `id`, in nanoseconds.
+fn cpu_per_run(id: &str) -> Option<f64> {
+    let totals = CPU_TIME.lock().expect("not poisoned");
+    let (cpu, runs) = totals.get(id)?;
+    Some(cpu.as_nanos() as f64 / *runs as f64)
+}
+
+/// The reference for the thread scaling figures: arithmetic that shares
+/// nothing between threads and takes about as long as a cold start.
+/// What two threads make of it is what this machine gives two threads
+/// with no contention at all (on a VM whose two vCPUs share a physical
+/// core, well under 2x).
+fn reference_work() {
+    let mut x: [u64; 8] = std::hint::black_box([1, 2, 3, 4, 5, 6, 7, 8]);
+    for _ in 0..600 {
+        for (i, v) in x.iter_mut().enumerate() {
+            *v = (*v ^ (*v << (i + 1))).wrapping_add(*v >> 3);
+        }
+        x = std::hint::black_box(x);
+    }
 }
 
 fn main() {
@@ -184,13 +238,23 @@ fn main() {
         for (name, runner) in runners.iter().filter(|(n, _)| n.ends_with("pooling")) {
             for threads in THREADS {
                 let id = format!("{name}_{threads}threads");
+                let key = format!("{module}/{id}");
                 group.bench_function(id.as_str(), |b| {
-                    b.iter_custom(|iters| parallel_cold_starts(runner.as_ref(), threads, iters));
+                    b.iter_custom(|iters| parallel(&key, &|| runner.cold_start(), threads, iters));
                 });
             }
         }
         group.finish();
     }
+    let mut group = c.benchmark_group("throughput_reference");
+    configure(&mut group);
+    for threads in THREADS {
+        let id = format!("reference_{threads}threads");
+        group.bench_function(&id, |b| {
+            b.iter_custom(|iters| parallel(&id, &reference_work, threads, iters));
+        });
+    }
+    group.finish();
     c.final_summary();
 
     // One row per module, figure and allocator; the throughput rows give
@@ -216,8 +280,16 @@ fn main() {
                 .collect()
         });
         for (e, (one, two)) in ENGINES.iter().zip(one.iter().zip(&two)) {
-            if let (Some(one), Some(two)) = (one, two) {
-                speedups.push(format!("  {module:<10} {e:<10} {:.2}x", one / two));
+            let [cpu_one, cpu_two] =
+                THREADS.map(|t| cpu_per_run(&format!("{module}/{e}_pooling_{t}threads")));
+            if let (Some(one), Some(two), Some(cpu_one), Some(cpu_two)) =
+                (one, two, cpu_one, cpu_two)
+            {
+                speedups.push(format!(
+                    "  {module:<10} {e:<10} {:>5.2}x   {:>5.2}x",
+                    one / two,
+                    cpu_two / cpu_one
+                ));
             }
         }
         for (threads, times) in THREADS.into_iter().zip([one, two]) {
@@ -226,9 +298,22 @@ fn main() {
     }
     report::print_table("instantiation (median)", ENGINES, &rows);
     if !speedups.is_empty() {
-        println!("\n2-thread throughput over 1 thread (pooling):");
+        println!("\n2 threads against 1 (pooling): throughput, and CPU time per run");
         for line in speedups {
             println!("{line}");
+        }
+        let [one, two] = THREADS.map(|t| {
+            let id = format!("reference_{t}threads");
+            run.median_ns("throughput_reference", &id)
+                .zip(cpu_per_run(&id))
+        });
+        if let (Some((one, cpu_one)), Some((two, cpu_two))) = (one, two) {
+            println!(
+                "  {:<21} {:>5.2}x   {:>5.2}x   (arithmetic sharing nothing: what this machine gives 2 threads)",
+                "reference",
+                one / two,
+                cpu_two / cpu_one
+            );
         }
     }
 }
