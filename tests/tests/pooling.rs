@@ -170,6 +170,36 @@ fn on_demand_reservations_alternate_between_modules() {
     }
 }
 
+/// More on-demand memories live at once than the allocator keeps
+/// reservations for: the surplus is unmapped when freed, the rest kept,
+/// and every later memory, on a kept reservation or a new one, starts
+/// from the module's image.
+#[test]
+fn on_demand_reservations_beyond_those_kept() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, MODULE).unwrap();
+    for round in 0..3 {
+        let mut store = Store::new(&engine, ());
+        for i in 0..300 {
+            let instance = instantiate_module(&engine, &module, &mut store).unwrap();
+            let peek = typed::<i32, i32>(&mut store, instance, "peek");
+            let poke = typed::<(i32, i32), ()>(&mut store, instance, "poke");
+            assert_eq!(
+                peek.call(&mut store, 100).unwrap(),
+                i32::from(b'h'),
+                "round {round}, {i}"
+            );
+            assert_eq!(
+                peek.call(&mut store, 5000).unwrap(),
+                0,
+                "round {round}, {i}"
+            );
+            poke.call(&mut store, (100, 1)).unwrap();
+            poke.call(&mut store, (5000, 2)).unwrap();
+        }
+    }
+}
+
 /// Modules loaded from precompiled files map their memory image straight
 /// from the file: instances see the data, their writes stay private (the
 /// file and later instances are unchanged), on demand and pooled.

@@ -204,8 +204,12 @@ pub enum Backing {
     },
 }
 
-/// How many freed reservations an on-demand allocator keeps for reuse.
-const RESERVATIONS_KEPT: usize = 16;
+/// How many freed reservations an on-demand allocator keeps for reuse. A
+/// kept reservation costs address space (a few GiB of the 128 TiB a
+/// process has) and no memory, as its written pages are dropped, so
+/// enough are kept for a host with a few hundred instances live at once
+/// to reuse them all, and never map an image twice.
+const RESERVATIONS_KEPT: usize = 256;
 
 /// Address-space reservations of freed on-demand memories, kept for the
 /// next memories: reusing one saves mapping and unmapping the reservation
@@ -301,6 +305,12 @@ impl ReservationCache {
     /// zero, or to the image, which stays mapped); or unmaps it when
     /// enough are kept already or the reset fails.
     pub fn give(&self, mmap: Mmap, accessible: usize, image: Option<&MemoryImage>) {
+        if self.free.lock().unwrap_or_else(|e| e.into_inner()).len()
+            >= RESERVATIONS_KEPT + RESERVATION_BATCH
+        {
+            // Enough kept: unmapped as it drops.
+            return;
+        }
         let (ptr, len) = (mmap.as_ptr(), accessible);
         // SAFETY: the range is inside the mapping, which nothing refers to
         // any more.
@@ -424,8 +434,10 @@ impl OnDemandAllocator {
     }
 }
 
-/// How many freed table mappings an on-demand allocator keeps.
-const TABLE_MAPPINGS_KEPT: usize = 16;
+/// How many freed table mappings an on-demand allocator keeps: as many as
+/// reservations ([`RESERVATIONS_KEPT`]), for the same hosts. A kept
+/// mapping holds at most [`MAPPED_TABLE_MEMSET`] resident (zeroed) bytes.
+const TABLE_MAPPINGS_KEPT: usize = RESERVATIONS_KEPT;
 
 /// Mappings of freed large on-demand tables, zeroed and kept for the next
 /// tables of the same size: reusing one saves mapping and unmapping it.
