@@ -476,3 +476,51 @@ fn per_module_limits_are_checked_when_modules_are_built() {
         "{err:#}"
     );
 }
+
+/// A module of `n` functions, function `i` returning `i + base`, all in a
+/// table, and `call(i)` calling function `i` through it (its `VMFuncRef`).
+fn many_functions(n: u32, base: i32) -> String {
+    let mut wat = String::from("(module (type $r (func (result i32)))\n");
+    wat.push_str(&format!(
+        "  (table {n} funcref)\n  (elem (i32.const 0) func"
+    ));
+    for i in 0..n {
+        wat.push_str(&format!(" $f{i}"));
+    }
+    wat.push_str(")\n");
+    for i in 0..n {
+        wat.push_str(&format!(
+            "  (func $f{i} (result i32) (i32.const {}))\n",
+            i as i32 + base
+        ));
+    }
+    wat.push_str(
+        r#"  (func (export "call") (param i32) (result i32) (call_indirect (type $r) (local.get 0))))"#,
+    );
+    wat
+}
+
+/// Large VMContexts (here 500 function references) are reused from
+/// freed instances, on demand and pooled: an instance of another module
+/// with the same layout never sees the function references the previous
+/// one wrote.
+#[test]
+fn reused_vmcontexts_start_afresh() {
+    for engine in [Engine::default(), pooling(|_| {})] {
+        let modules = [0, 1000].map(|base| {
+            (
+                Module::new(&engine, many_functions(500, base)).unwrap(),
+                base,
+            )
+        });
+        for round in 0..20 {
+            let (module, base) = &modules[round % 2];
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, module, &[]).unwrap();
+            let call = typed::<i32, i32>(&mut store, instance, "call");
+            for i in [0, 7, 250, 499] {
+                assert_eq!(call.call(&mut store, i).unwrap(), i + base, "round {round}");
+            }
+        }
+    }
+}

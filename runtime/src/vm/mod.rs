@@ -193,11 +193,11 @@ impl VMContextBox {
     ) -> VMContextBox {
         let layout =
             Layout::from_size_align(offsets.size().max(16) as usize, 16).expect("VMContext layout");
-        // SAFETY: the layout has a non-zero size.
-        let ptr = unsafe { std::alloc::alloc(layout) };
-        let Some(ptr) = NonNull::new(ptr) else {
-            std::alloc::handle_alloc_error(layout)
-        };
+        let ptr = VmctxCache::take(layout).unwrap_or_else(|| {
+            // SAFETY: the layout has a non-zero size.
+            let ptr = unsafe { std::alloc::alloc(layout) };
+            NonNull::new(ptr).unwrap_or_else(|| std::alloc::handle_alloc_error(layout))
+        });
         let vmctx = VMContextBox { ptr, layout };
         // SAFETY: the header fields are inside the fresh allocation.
         unsafe {
@@ -246,8 +246,83 @@ impl VMContextBox {
 
 impl Drop for VMContextBox {
     fn drop(&mut self) {
-        // SAFETY: allocated in `new` with this layout.
-        unsafe { std::alloc::dealloc(self.ptr.as_ptr(), self.layout) }
+        if !VmctxCache::keep(self.ptr, self.layout) {
+            // SAFETY: allocated with this layout (in `new`, or for a
+            // VMContext whose allocation was kept).
+            unsafe { std::alloc::dealloc(self.ptr.as_ptr(), self.layout) }
+        }
+    }
+}
+
+/// Freed large VMContext allocations, kept per thread for the next
+/// VMContext of the same size. A module with thousands of functions has a
+/// VMContext of tens of KiB (a `VMFuncRef` slot each), which the C
+/// allocator serves from fresh pages once it has given freed ones back to
+/// the kernel: a page fault or two per instantiation, more than the rest of
+/// a pooled instantiation costs.
+struct VmctxCache {
+    free: Vec<(NonNull<u8>, Layout)>,
+    bytes: usize,
+}
+
+/// VMContexts at least this large are kept (smaller ones are cheap to
+/// allocate).
+const VMCTX_KEEP_MIN: usize = 4 << 10;
+/// The most bytes of VMContexts one thread keeps (their pages are resident
+/// only where instances wrote them).
+const VMCTX_KEEP_BYTES: usize = 16 << 20;
+
+thread_local! {
+    static VMCTX_CACHE: std::cell::RefCell<VmctxCache> =
+        const { std::cell::RefCell::new(VmctxCache { free: Vec::new(), bytes: 0 }) };
+}
+
+impl VmctxCache {
+    /// A kept allocation of `layout`, if this thread has one.
+    fn take(layout: Layout) -> Option<NonNull<u8>> {
+        if layout.size() < VMCTX_KEEP_MIN {
+            return None;
+        }
+        VMCTX_CACHE
+            .try_with(|cache| {
+                let mut cache = cache.try_borrow_mut().ok()?;
+                let i = cache.free.iter().rposition(|(_, l)| *l == layout)?;
+                let (ptr, _) = cache.free.swap_remove(i);
+                cache.bytes -= layout.size();
+                Some(ptr)
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Keeps `ptr`, an allocation of `layout` no longer used, if it is
+    /// large and this thread has room; false if the caller must free it.
+    fn keep(ptr: NonNull<u8>, layout: Layout) -> bool {
+        if layout.size() < VMCTX_KEEP_MIN {
+            return false;
+        }
+        VMCTX_CACHE
+            .try_with(|cache| {
+                let Ok(mut cache) = cache.try_borrow_mut() else {
+                    return false;
+                };
+                if cache.bytes + layout.size() > VMCTX_KEEP_BYTES {
+                    return false;
+                }
+                cache.bytes += layout.size();
+                cache.free.push((ptr, layout));
+                true
+            })
+            .unwrap_or(false)
+    }
+}
+
+impl Drop for VmctxCache {
+    fn drop(&mut self) {
+        for (ptr, layout) in self.free.drain(..) {
+            // SAFETY: each was allocated with its layout and is unused.
+            unsafe { std::alloc::dealloc(ptr.as_ptr(), layout) }
+        }
     }
 }
 
