@@ -392,6 +392,11 @@ impl ModuleInfo {
 
     /// Looks an export up by name.
     pub fn export(&self, name: &str) -> Option<&Export> {
+        // Among a few exports, comparing names (most differ in length) is
+        // cheaper than hashing one; export names are unique.
+        if self.exports.len() <= 32 {
+            return self.exports.iter().find(|e| e.name == name);
+        }
         self.export_map.get(name).map(|&i| &self.exports[i])
     }
 
