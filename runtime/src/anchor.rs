@@ -17,8 +17,9 @@
 //!
 //! An anchor keeps its target alive while it is cached, so a thread lets
 //! go of an anchor that nothing but its cache holds, and whose target
-//! nothing but the anchor holds, the next time it looks one up; at most
-//! [`CACHED`] per kind stay, and the thread's exit drops them all.
+//! nothing but the anchor holds, the next time it looks any anchor of that
+//! kind up (it makes a store, or instantiates); at most [`CACHED`] per kind
+//! stay, and the thread's exit drops them all.
 
 use kiln_engine::{Engine, Module};
 use std::cell::RefCell;
@@ -86,6 +87,17 @@ pub(crate) fn anchor<T: Anchorable>(target: &T) -> Anchored<T> {
     let anchored = T::anchors()
         .try_with(|cell| {
             let mut anchors = cell.try_borrow_mut().ok()?;
+            // Let go of anchors nothing else uses, whose targets nothing
+            // else holds (never `target`'s: the caller holds it).
+            let mut i = 0;
+            while i < anchors.len() {
+                let a = &anchors[i];
+                if Arc::strong_count(a) == 1 && a.handle_count() == 1 {
+                    released.push(anchors.remove(i));
+                } else {
+                    i += 1;
+                }
+            }
             let id = target.identity();
             let found = anchors.iter().position(|a| a.identity() == id);
             let anchor = match found {
@@ -96,17 +108,7 @@ pub(crate) fn anchor<T: Anchorable>(target: &T) -> Anchored<T> {
                     a
                 }
                 None => {
-                    // Let go of anchors nothing else uses, and of the
-                    // least recently used beyond `CACHED`.
-                    let mut i = 0;
-                    while i < anchors.len() {
-                        let a = &anchors[i];
-                        if Arc::strong_count(a) == 1 && a.handle_count() == 1 {
-                            released.push(anchors.remove(i));
-                        } else {
-                            i += 1;
-                        }
-                    }
+                    // The least recently used beyond `CACHED` go.
                     let a = Arc::new(target.clone());
                     anchors.insert(0, a.clone());
                     if anchors.len() > CACHED {
@@ -149,13 +151,16 @@ mod tests {
         .unwrap();
         assert_eq!(other, 2, "another thread has its own anchor");
         drop((a, b));
-        // The user's last handle goes: the next lookup lets the anchor go.
-        let weak = engine.identity();
-        drop(engine);
+        // The user's last handle goes: the next lookup, of this engine or
+        // another, lets the anchor go.
         let fresh = Engine::default();
         let _c = anchor(&fresh);
+        let gone = engine.identity();
+        drop(engine);
+        let _d = anchor(&fresh);
         ENGINES.with(|e| {
-            assert!(e.borrow().iter().all(|a| a.identity() != weak));
+            assert!(e.borrow().iter().all(|a| a.identity() != gone));
+            assert_eq!(e.borrow().len(), 1);
         });
         // At most `CACHED` kept.
         let engines: Vec<Engine> = (0..CACHED + 2).map(|_| Engine::default()).collect();
