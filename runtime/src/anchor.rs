@@ -55,29 +55,25 @@ thread_local! {
     static MODULES: RefCell<Vec<Arc<Module>>> = const { RefCell::new(Vec::new()) };
 }
 
-impl Anchorable for Engine {
-    fn identity(&self) -> usize {
-        Engine::identity(self)
-    }
-    fn handle_count(&self) -> usize {
-        Engine::handle_count(self)
-    }
-    fn anchors() -> &'static LocalKey<RefCell<Vec<Arc<Engine>>>> {
-        &ENGINES
-    }
+/// Implements [`Anchorable`] for `$ty`, whose anchors are `$anchors`.
+macro_rules! anchorable {
+    ($ty:ident, $anchors:ident) => {
+        impl Anchorable for $ty {
+            fn identity(&self) -> usize {
+                $ty::identity(self)
+            }
+            fn handle_count(&self) -> usize {
+                $ty::handle_count(self)
+            }
+            fn anchors() -> &'static LocalKey<RefCell<Vec<Arc<$ty>>>> {
+                &$anchors
+            }
+        }
+    };
 }
 
-impl Anchorable for Module {
-    fn identity(&self) -> usize {
-        Module::identity(self)
-    }
-    fn handle_count(&self) -> usize {
-        Module::handle_count(self)
-    }
-    fn anchors() -> &'static LocalKey<RefCell<Vec<Arc<Module>>>> {
-        &MODULES
-    }
-}
+anchorable!(Engine, ENGINES);
+anchorable!(Module, MODULES);
 
 /// A handle to `target` through this thread's anchor of it (made if
 /// needed); a handle of its own if the thread's anchors are unavailable
