@@ -1020,14 +1020,10 @@ static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
 /// first, so threads instantiating at once do not contend on one lock.
 const SHARDS: usize = 4;
 
-/// One shard, on a cache line of its own.
-#[repr(align(128))]
-struct Shard<T>(Mutex<Vec<T>>);
-
 /// A free list split into [`SHARDS`] shards. An item is only unavailable
 /// when every shard is empty.
 struct FreeLists<T> {
-    shards: [Shard<T>; SHARDS],
+    shards: [CacheLine<Mutex<Vec<T>>>; SHARDS],
 }
 
 impl<T> FreeLists<T> {
@@ -1039,7 +1035,7 @@ impl<T> FreeLists<T> {
             shards[(n - 1 - i) % SHARDS].push(item);
         }
         FreeLists {
-            shards: shards.map(|v| Shard(Mutex::new(v))),
+            shards: shards.map(|v| CacheLine(Mutex::new(v))),
         }
     }
 
@@ -1052,7 +1048,6 @@ impl<T> FreeLists<T> {
         preferences.iter().find_map(|wanted| {
             (0..SHARDS).find_map(|k| {
                 let mut shard = self.shards[(first + k) % SHARDS]
-                    .0
                     .lock()
                     .unwrap_or_else(|e| e.into_inner());
                 let i = shard.iter().rposition(wanted)?;
@@ -1065,7 +1060,6 @@ impl<T> FreeLists<T> {
     fn put(&self, item: T) {
         let shard = SHARD.with(|s| *s) % SHARDS;
         self.shards[shard]
-            .0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(item);
