@@ -263,13 +263,6 @@ impl Engine {
         Arc::ptr_eq(&a.inner, &b.inner)
     }
 
-    /// An address that identifies the engine while it is alive (the same
-    /// for every handle to it).
-    #[doc(hidden)]
-    pub fn identity(&self) -> usize {
-        Arc::as_ptr(&self.inner) as usize
-    }
-
     /// How many handles to the engine exist (the runtime's per-thread
     /// anchors let go of one that nothing else holds).
     #[doc(hidden)]

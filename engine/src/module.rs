@@ -441,13 +441,6 @@ impl Module {
         Arc::ptr_eq(&a.inner, &b.inner)
     }
 
-    /// An address that identifies the compiled module while it is alive (the same
-    /// for every handle to it).
-    #[doc(hidden)]
-    pub fn identity(&self) -> usize {
-        Arc::as_ptr(&self.inner) as usize
-    }
-
     /// How many handles to the compiled module exist (the runtime's per-thread
     /// anchors let go of one that nothing else holds).
     #[doc(hidden)]
