@@ -224,6 +224,11 @@ pub struct DataSegment {
     pub range: std::ops::Range<usize>,
 }
 
+/// Modules with at most this many exports find one by comparing names in
+/// turn (most differ in length), which is cheaper than hashing the name;
+/// export names are unique.
+const EXPORTS_SCANNED: usize = 32;
+
 /// Everything about a module but its function bodies.
 #[derive(Debug, Default)]
 pub struct ModuleInfo {
@@ -251,7 +256,8 @@ pub struct ModuleInfo {
     pub imports: Vec<Import>,
     /// Exports in order.
     pub exports: Vec<Export>,
-    /// Export name -> position in `exports`.
+    /// Export name -> position in `exports`, for modules with more than
+    /// [`EXPORTS_SCANNED`] exports (empty otherwise); see [`Self::index_exports`].
     pub export_map: HashMap<String, usize>,
     /// The start function.
     pub start: Option<u32>,
@@ -392,12 +398,22 @@ impl ModuleInfo {
 
     /// Looks an export up by name.
     pub fn export(&self, name: &str) -> Option<&Export> {
-        // Among a few exports, comparing names (most differ in length) is
-        // cheaper than hashing one; export names are unique.
-        if self.exports.len() <= 32 {
+        if self.exports.len() <= EXPORTS_SCANNED {
             return self.exports.iter().find(|e| e.name == name);
         }
         self.export_map.get(name).map(|&i| &self.exports[i])
+    }
+
+    /// Builds `export_map` from `exports`, when there are enough exports
+    /// for hashing a name to beat comparing it with each.
+    pub(crate) fn index_exports(&mut self) {
+        self.export_map = if self.exports.len() > EXPORTS_SCANNED {
+            (self.exports.iter().enumerate())
+                .map(|(i, e)| (e.name.clone(), i))
+                .collect()
+        } else {
+            HashMap::new()
+        };
     }
 
     /// Validates `wasm` and gathers its `ModuleInfo` and function bodies.
@@ -633,13 +649,12 @@ impl ModuleInfo {
                         wasmparser::ExternalKind::Table => EntityIndex::Table(export.index),
                         other => bail!("unsupported export kind {other:?}"),
                     };
-                    self.export_map
-                        .insert(export.name.to_string(), self.exports.len());
                     self.exports.push(Export {
                         name: export.name.to_string(),
                         index,
                     });
                 }
+                self.index_exports();
             }
             Payload::StartSection { func, .. } => self.start = Some(func),
             Payload::ElementSection(reader) => {

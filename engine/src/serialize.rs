@@ -277,12 +277,7 @@ fn decode(engine: &Engine, bytes: &[u8], file: Option<&Arc<FileMap>>) -> Result<
         Some(map) => DataBytes::Mapped(map.clone(), blob_at..blob_at + blob.len()),
         None => DataBytes::Owned(blob.into()),
     };
-    info.export_map = info
-        .exports
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.name.clone(), i))
-        .collect();
+    info.index_exports();
     let offsets = VMOffsets::new(&info);
     crate::module::check_pooling_limits(engine, &info, &offsets)?;
     let code = match file {

@@ -284,7 +284,8 @@ fn modules_for_another_target_are_never_run() {
 }
 
 /// Exports are found by name whatever their number (a few are compared
-/// in turn, many are hashed), and a missing name is `None`.
+/// in turn, many are hashed), in compiled and in deserialized modules, and
+/// a missing name is `None`.
 #[test]
 fn exports_found_by_name_few_or_many() {
     let engine = Engine::default();
@@ -296,18 +297,23 @@ fn exports_found_by_name_few_or_many() {
             ));
         }
         wat.push_str("  (global (export \"g\") i32 (i32.const -1)))");
-        let module = Module::new(&engine, &wat).unwrap();
-        let mut store = Store::new(&engine, ());
-        let instance = Instance::new(&mut store, &module, &[]).unwrap();
-        for i in [0, n / 2, n - 1] {
-            let f = instance
-                .get_typed_func::<(), i32>(&mut store, &format!("f{i}"))
-                .unwrap();
-            assert_eq!(f.call(&mut store, ()).unwrap(), i, "{n} exports");
+        let compiled = Module::new(&engine, &wat).unwrap();
+        let bytes = compiled.serialize().unwrap();
+        // SAFETY: `bytes` was serialized just above, by this engine.
+        let loaded = unsafe { Module::deserialize(&engine, &bytes) }.unwrap();
+        for module in [compiled, loaded] {
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            for i in [0, n / 2, n - 1] {
+                let f = instance
+                    .get_typed_func::<(), i32>(&mut store, &format!("f{i}"))
+                    .unwrap();
+                assert_eq!(f.call(&mut store, ()).unwrap(), i, "{n} exports");
+            }
+            assert!(instance.get_global(&mut store, "g").is_some());
+            assert!(instance.get_func(&mut store, "g").is_none());
+            assert!(instance.get_export(&mut store, &format!("f{n}")).is_none());
+            assert!(instance.get_export(&mut store, "").is_none());
         }
-        assert!(instance.get_global(&mut store, "g").is_some());
-        assert!(instance.get_func(&mut store, "g").is_none());
-        assert!(instance.get_export(&mut store, &format!("f{n}")).is_none());
-        assert!(instance.get_export(&mut store, "").is_none());
     }
 }
