@@ -366,8 +366,14 @@ impl Func {
         store.check(self.store);
         match self.kind {
             FuncKind::Host(i) => {
-                let engine = store.engine.clone();
-                let info = &mut store.host_func_info[i as usize];
+                // Borrowed apart: no handle to the engine is made (and
+                // counted) on this path.
+                let StoreOpaque {
+                    engine,
+                    host_func_info,
+                    ..
+                } = store;
+                let info = &mut host_func_info[i as usize];
                 if info.func_ref.wasm_call.is_null() {
                     info.func_ref.wasm_call = engine.host_trampoline(&info.ty)?;
                 }
