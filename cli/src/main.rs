@@ -12,13 +12,16 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 Usage:
-  kiln run [--fuel N] [--timeout DURATION] [--repeat N] FILE [--invoke NAME] [ARGS...]
+  kiln run [--fuel N] [--timeout DURATION] [--repeat N] [--profile perfmap]
+           FILE [--invoke NAME] [ARGS...]
       Instantiate FILE (.wat or .wasm) with no imports and call export NAME
       with ARGS (or `_start` if exported), printing one result per line.
       --fuel N: meter execution, trapping with `all fuel consumed` after N
       units; --timeout DURATION (`2s`, `100ms`): interrupt the guest then;
       --repeat N: instantiate and call N times, each in a fresh store, from
-      the instance-pre cache (compiled once), printing the last results.
+      the instance-pre cache (compiled once), printing the last results;
+      --profile perfmap: name the compiled code for Linux `perf` in
+      /tmp/perf-<pid>.map.
       FILE may be a precompiled module from `kiln compile` (recognized by
       its header; it must come from a trusted `kiln compile`).
   kiln compile [--fuel] [--timeout] [--target TRIPLE] FILE [-o OUTPUT]

@@ -26,6 +26,9 @@ pub struct RunArgs {
     /// `--repeat N`: instantiate and call N times, each in a fresh store,
     /// through the instance-pre cache (the module compiles once).
     pub repeat: Option<u64>,
+    /// `--profile perfmap`: name the compiled code for Linux `perf` in
+    /// `/tmp/perf-<pid>.map`.
+    pub perfmap: bool,
 }
 
 /// Parses a duration such as `10ms`, `2s`, `1.5s` or `500us` (bare numbers
@@ -66,6 +69,7 @@ impl RunArgs {
         let mut fuel = None;
         let mut timeout = None;
         let mut repeat = None;
+        let mut perfmap = false;
         let mut rest = Vec::new();
         let mut iter = args.iter();
         while let Some(arg) = iter.next() {
@@ -92,6 +96,12 @@ impl RunArgs {
                         .filter(|n| *n > 0)
                         .with_context(|| format!("invalid repeat count `{value}`"))?,
                 );
+            } else if let Some(value) = option_value("--profile", "a profiler", arg, &mut iter)? {
+                anyhow::ensure!(
+                    value == "perfmap",
+                    "unknown profiler `{value}` (the one there is: `perfmap`)"
+                );
+                perfmap = true;
             } else if file.is_none() {
                 if arg.starts_with('-') && arg.len() > 1 {
                     bail!("unknown option `{arg}` for `kiln run`");
@@ -109,6 +119,7 @@ impl RunArgs {
             fuel,
             timeout,
             repeat,
+            perfmap,
         })
     }
 }
@@ -309,7 +320,11 @@ pub fn compile_file(args: &CompileArgs) -> Result<usize> {
 /// Anything that goes wrong; a trap is an error that downcasts to
 /// [`kiln_runtime::Trap`].
 pub fn run(args: &RunArgs) -> Result<Vec<Val>> {
-    let engine = Engine::new(&run_config(args.fuel.is_some(), args.timeout.is_some()))?;
+    let mut config = run_config(args.fuel.is_some(), args.timeout.is_some());
+    if args.perfmap {
+        config.profiler(kiln_runtime::ProfilingStrategy::PerfMap);
+    }
+    let engine = Engine::new(&config)?;
     let binary = read_module(&args.file)?;
     let cache = InstancePreCache::new(Linker::new(&engine), 1, usize::MAX);
     let mut results = Vec::new();
@@ -449,6 +464,10 @@ mod tests {
 
         assert!(RunArgs::parse(&args(&[])).is_err());
         assert!(RunArgs::parse(&args(&["--bogus", "f.wat"])).is_err());
+        let a = RunArgs::parse(&args(&["--profile", "perfmap", "f.wat"])).unwrap();
+        assert!(a.perfmap);
+        assert!(!RunArgs::parse(&args(&["f.wat"])).unwrap().perfmap);
+        assert!(RunArgs::parse(&args(&["--profile=jitdump", "f.wat"])).is_err());
         assert!(RunArgs::parse(&args(&["f.wat", "--invoke"])).is_err());
     }
 

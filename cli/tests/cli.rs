@@ -230,7 +230,8 @@ fn help_and_version() {
     assert!(out.status.success());
     let text = stdout(&out);
     assert!(
-        text.contains("kiln run [--fuel N] [--timeout DURATION] [--repeat N] FILE")
+        text.contains("kiln run [--fuel N] [--timeout DURATION] [--repeat N] [--profile perfmap]")
+            && text.contains("FILE [--invoke NAME] [ARGS...]")
             && text.contains("kiln wast FILE"),
         "{text}"
     );
@@ -497,4 +498,37 @@ fn compile_for_another_target() {
     assert_one_error_line(&out, "riscv64");
     let out = kiln(&["compile", src.to_str().unwrap(), "--target"]);
     assert_one_error_line(&out, "needs a target triple");
+}
+
+#[test]
+fn profile_perfmap_names_the_code_for_perf() {
+    let wat = scratch(
+        "perfmap.wat",
+        r#"(module $prog
+             (func $add (export "add") (param i32 i32) (result i32)
+               local.get 0 local.get 1 i32.add))"#,
+    );
+    let child = kiln_runtime::target_command(env!("CARGO_BIN_EXE_kiln"))
+        .args(["run", "--profile", "perfmap"])
+        .arg(&wat)
+        .args(["--invoke", "add", "2", "3"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn kiln");
+    let map = PathBuf::from(format!("/tmp/perf-{}.map", child.id()));
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout(&out), "5\n");
+    let text = std::fs::read_to_string(&map).expect("the perf map was written");
+    std::fs::remove_file(&map).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.ends_with(" wasm[prog]::function[0]::add"))
+        .unwrap_or_else(|| panic!("no line for $add in:\n{text}"));
+    let mut fields = line.split(' ');
+    for _ in 0..2 {
+        let hex = fields.next().unwrap();
+        assert!(u64::from_str_radix(hex, 16).unwrap() > 0, "{line}");
+    }
+    assert!(text.contains("::array_to_wasm_trampoline[0]"), "{text}");
 }

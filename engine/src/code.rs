@@ -287,6 +287,46 @@ impl CodeImage {
         }
     }
 
+    /// The address range of each defined function's code.
+    pub(crate) fn func_ranges(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        let base = self.base() as usize;
+        self.tables
+            .funcs
+            .iter()
+            .map(move |r| base + r.start as usize..base + r.end as usize)
+    }
+
+    /// The address range of each type's array-call trampoline.
+    pub(crate) fn array_trampoline_ranges(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.trampoline_ranges(&self.tables.array_trampolines)
+    }
+
+    /// The address range of each type's wasm-to-host trampoline.
+    pub(crate) fn host_trampoline_ranges(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.trampoline_ranges(&self.tables.host_trampolines)
+    }
+
+    /// Trampolines record only where they start: each ends where the next
+    /// piece of code starts (alignment padding included), the last at the
+    /// image's end.
+    fn trampoline_ranges<'a>(
+        &'a self,
+        starts: &'a [u32],
+    ) -> impl Iterator<Item = Range<usize>> + 'a {
+        let t = &self.tables;
+        let mut all: Vec<u32> = t.funcs.iter().map(|r| r.start).collect();
+        all.extend(&t.array_trampolines);
+        all.extend(&t.host_trampolines);
+        all.sort_unstable();
+        let base = self.base() as usize;
+        let len = self.len as u32;
+        starts.iter().map(move |&s| {
+            let i = all.partition_point(|&o| o <= s);
+            let end = all.get(i).copied().unwrap_or(len);
+            base + s as usize..base + end as usize
+        })
+    }
+
     /// The trap code recorded for the instruction at `pc`, if any.
     pub fn trap_at(&self, pc: usize) -> Option<TrapCode> {
         let off = u32::try_from(pc.checked_sub(self.base() as usize)?).ok()?;

@@ -25,6 +25,20 @@ pub struct Config {
     pub(crate) cache_dir: Option<std::path::PathBuf>,
     /// The target to compile for; `None` is the host.
     pub(crate) target: Option<target_lexicon::Triple>,
+    pub(crate) profiler: ProfilingStrategy,
+}
+
+/// How compiled code is made visible to a profiler.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProfilingStrategy {
+    /// None (the default).
+    #[default]
+    None,
+    /// Every module's functions and trampolines are appended, as they
+    /// load, to `/tmp/perf-<pid>.map`, the file Linux `perf` reads to name
+    /// code it has no symbols for (`perf report` then shows
+    /// `wasm[<module>]::function[<index>]::<name>`).
+    PerfMap,
 }
 
 /// How hard Cranelift optimizes.
@@ -249,6 +263,7 @@ impl Default for Config {
             memory_init_cow: true,
             cache_dir: None,
             target: None,
+            profiler: ProfilingStrategy::None,
         }
     }
 }
@@ -291,6 +306,13 @@ impl Config {
     /// explicitly. Default 2 GiB; 0 turns guard-based checks off.
     pub fn memory_guard_size(&mut self, bytes: u64) -> &mut Config {
         self.memory_guard_size = bytes;
+        self
+    }
+
+    /// Makes compiled code visible to a profiler (see
+    /// [`ProfilingStrategy`]); off by default.
+    pub fn profiler(&mut self, strategy: ProfilingStrategy) -> &mut Config {
+        self.profiler = strategy;
         self
     }
 

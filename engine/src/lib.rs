@@ -21,6 +21,7 @@ mod engine;
 mod mapping;
 mod module;
 pub mod module_info;
+mod perfmap;
 mod serialize;
 mod sys;
 mod translate;
@@ -29,7 +30,9 @@ mod types;
 pub mod vm_layout;
 
 pub use code::CodeImage;
-pub use config::{Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+pub use config::{
+    Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, ProfilingStrategy,
+};
 pub use engine::Engine;
 pub use module::{DataBytes, ExportType, FuncEntry, ImageLayout, ImportType, Module};
 pub use serialize::is_serialized;

@@ -279,6 +279,7 @@ impl Module {
         data: Arc<DataBytes>,
         image: Option<ImageLayout>,
     ) -> Module {
+        crate::perfmap::register(engine, &info, &code);
         let type_ids = info.types.iter().map(|t| engine.type_id(t)).collect();
         let func_entries = (0..info.funcs.len() as u32)
             .map(|index| FuncEntry::new(&info, &code, index))

@@ -62,7 +62,7 @@ pub use instance::Instance;
 pub use kiln_engine::{
     Config, Engine, ExportType, ExternType, FuncType, GlobalType, ImportType,
     InstanceAllocationStrategy, MemoryType, Module, Mutability, OptLevel, PoolingAllocationConfig,
-    TableType, TrapCode, ValType, is_serialized,
+    ProfilingStrategy, TableType, TrapCode, ValType, is_serialized,
 };
 pub use linker::{InstancePre, Linker};
 pub use store::{
