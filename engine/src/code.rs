@@ -129,7 +129,11 @@ impl CodeImage {
         let mut starts = Vec::with_capacity(all.len());
         let mut at = 0u32;
         for code in &all {
-            at = at.next_multiple_of(code.alignment.max(16));
+            // Each piece starts a cache line (64 bytes on the targets we
+            // build for), so where a function's loops fall relative to
+            // line and fetch-window boundaries depends on the function
+            // alone, not on the sizes of the functions before it.
+            at = at.next_multiple_of(code.alignment.max(64));
             starts.push(at);
             at += code.bytes.len() as u32;
         }
