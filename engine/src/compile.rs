@@ -18,6 +18,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
 use wasmparser::FuncValidatorAllocations;
 
+/// How many threads compile a module's functions: the CPUs this process
+/// may use, asked once (the answer reads cgroup files).
+static PARALLELISM: LazyLock<usize> =
+    LazyLock::new(|| std::thread::available_parallelism().map_or(1, |p| p.get()));
+
 /// Per-thread reusable compilation state.
 struct Worker {
     ctx: Context,
@@ -120,6 +125,15 @@ pub(crate) fn compile(
         table_sets: &table_sets,
     };
     let n = inputs.len();
+    // Largest bodies first, so no thread is left compiling a big function
+    // alone at the end while the others idle.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| {
+        std::cmp::Reverse({
+            let r = inputs[i].body.range();
+            r.end - r.start
+        })
+    });
     let next = AtomicUsize::new(0);
     let inputs: Vec<Mutex<Option<FunctionInput<'_>>>> =
         inputs.into_iter().map(|i| Mutex::new(Some(i))).collect();
@@ -127,11 +141,7 @@ pub(crate) fn compile(
         (0..n).map(|_| Mutex::new(None)).collect();
     let work = || {
         let mut worker = Worker::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= n {
-                break;
-            }
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
             let input = inputs[i].lock().unwrap().take().expect("taken once");
             let index = info.num_imported_funcs + i as u32;
             let result = compile_function(&mut worker, isa, &env, index, input);
@@ -139,21 +149,17 @@ pub(crate) fn compile(
         }
     };
     let threads = if config.parallel_compilation && n > 1 {
-        std::thread::available_parallelism()
-            .map_or(1, |p| p.get())
-            .min(n)
+        (*PARALLELISM).min(n)
     } else {
         1
     };
-    if threads > 1 {
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(work);
-            }
-        });
-    } else {
+    // This thread is one of the workers.
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(work);
+        }
         work();
-    }
+    });
     let funcs = results
         .into_iter()
         .map(|r| r.into_inner().unwrap().expect("every function compiled"))
