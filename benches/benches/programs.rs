@@ -6,7 +6,8 @@
 //! Groups: `compile_programs` (validating and compiling the programs'
 //! module, throughput in bytes) and `program_<name>` (one call of each
 //! entry point, in a long-lived instance). A summary table with the ratios
-//! is printed at the end.
+//! is printed at the end, then a second one from interleaved rounds (see
+//! [`interleaved`]).
 //!
 //! `cargo bench -p kiln-benches --bench programs [--features wasmtime]`
 
@@ -183,6 +184,138 @@ fn execute(c: &mut Criterion) {
     }
 }
 
+/// Rounds of the interleaved comparison.
+const ROUNDS: usize = 21;
+
+/// The interleaved comparison. Criterion measures one engine for seconds,
+/// then the next, so on a shared machine whose speed drifts (a VM whose
+/// neighbours come and go) a ratio of two medians mixes the engines with
+/// the drift. Here every round runs each program once on every engine, in
+/// an order that rotates from round to round, and a ratio is the median
+/// of the rounds' ratios: both sides of each ratio ran within
+/// milliseconds of each other. Programs criterion did not measure in this
+/// run (filtered out) are skipped. Returns the rows: per engine the
+/// median time, then the paired ratios of Kiln to each other engine.
+fn interleaved(run: &report::Run) -> Vec<(String, Vec<f64>, Vec<f64>)> {
+    let mut kiln = KilnRunner::new();
+    #[cfg(feature = "wasmtime")]
+    let mut wasmtime = WasmtimeRunner::new();
+    let mut scratch = NativeScratch {
+        data: vec![0; entry::BUF],
+        out: vec![0; entry::BUF],
+        mats: vec![0.0; entry::MATS],
+    };
+    let mut rows = Vec::new();
+    for program in PROGRAMS {
+        if run
+            .median_ns(&format!("program_{}", program.name), "kiln")
+            .is_none()
+        {
+            continue;
+        }
+        // times[engine][round], engines in ENGINES order.
+        let mut times = vec![Vec::with_capacity(ROUNDS); ENGINES.len()];
+        for round in 0..ROUNDS + 1 {
+            for k in 0..ENGINES.len() {
+                let e = (round + k) % ENGINES.len();
+                let start = std::time::Instant::now();
+                match ENGINES[e] {
+                    "kiln" => black_box(kiln.call(program.name, black_box(program.args))),
+                    #[cfg(feature = "wasmtime")]
+                    "wasmtime" => black_box(wasmtime.call(program.name, black_box(program.args))),
+                    _ => black_box((program.native)(&mut scratch, black_box(program.args))),
+                };
+                // Round 0 warms up.
+                if round > 0 {
+                    times[e].push(start.elapsed().as_secs_f64() * 1e9);
+                }
+            }
+        }
+        rows.push(paired_row(program.name, &times));
+    }
+    rows
+}
+
+/// Per engine the median of `times[engine]`, and the median over rounds
+/// of Kiln's time (engine 0) over each other engine's.
+fn paired_row(name: &str, times: &[Vec<f64>]) -> (String, Vec<f64>, Vec<f64>) {
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    }
+    let medians = times.iter().map(|t| median(t.clone())).collect();
+    let ratios = times[1..]
+        .iter()
+        .map(|other| median(times[0].iter().zip(other).map(|(k, o)| k / o).collect()))
+        .collect();
+    (name.to_string(), medians, ratios)
+}
+
+/// Compiles the programs' module on each compiler in turn, `ROUNDS`
+/// times, as [`interleaved`] runs programs.
+fn interleaved_compile(compilers: &[&str]) -> (String, Vec<f64>, Vec<f64>) {
+    let engine = kiln_runtime::Engine::default();
+    #[cfg(feature = "wasmtime")]
+    let wasmtime_engine = wasmtime::Engine::default();
+    let mut times = vec![Vec::with_capacity(ROUNDS); compilers.len()];
+    for round in 0..ROUNDS + 1 {
+        for k in 0..compilers.len() {
+            let e = (round + k) % compilers.len();
+            let start = std::time::Instant::now();
+            match compilers[e] {
+                "kiln" => drop(black_box(
+                    kiln_runtime::Module::from_binary(&engine, black_box(PROGRAMS_WASM)).unwrap(),
+                )),
+                #[cfg(feature = "wasmtime")]
+                "wasmtime" => drop(black_box(
+                    wasmtime::Module::from_binary(&wasmtime_engine, black_box(PROGRAMS_WASM))
+                        .unwrap(),
+                )),
+                other => unreachable!("no compiler {other}"),
+            }
+            if round > 0 {
+                times[e].push(start.elapsed().as_secs_f64() * 1e9);
+            }
+        }
+    }
+    paired_row("programs.wasm", &times)
+}
+
+/// Prints the interleaved comparison's rows: median times, then paired
+/// ratios with their geometric mean.
+fn print_paired(title: &str, columns: &[&str], rows: &[(String, Vec<f64>, Vec<f64>)]) {
+    if rows.is_empty() || columns.len() < 2 {
+        return;
+    }
+    const MEAN: &str = "geometric mean";
+    let width = rows.iter().map(|r| r.0.len()).fold(MEAN.len(), usize::max) + 2;
+    println!("\n{title}");
+    let mut header = " ".repeat(width);
+    for c in columns {
+        header += &format!("{c:>14}");
+    }
+    for c in &columns[1..] {
+        header += &format!("{:>18}", format!("{}/{c}", columns[0]));
+    }
+    println!("{header}");
+    for (name, medians, ratios) in rows {
+        let mut line = format!("{name:<width$}");
+        for m in medians {
+            line += &format!("{:>14}", report::format_ns(*m));
+        }
+        for r in ratios {
+            line += &format!("{:>17.3}x", r);
+        }
+        println!("{line}");
+    }
+    let mut line = format!("{MEAN:<width$}{}", " ".repeat(14 * columns.len()));
+    for i in 0..columns.len() - 1 {
+        let mean = rows.iter().map(|r| r.2[i].ln()).sum::<f64>() / rows.len() as f64;
+        line += &format!("{:>17.3}x", mean.exp());
+    }
+    println!("{line}");
+}
+
 fn main() {
     let (mut c, run) = report::Run::start();
     compile(&mut c);
@@ -209,4 +342,28 @@ fn main() {
         &compilers,
         &[("programs.wasm".to_string(), times)],
     );
+
+    if listing_or_testing() {
+        return;
+    }
+    print_paired(
+        &format!(
+            "execution, {ROUNDS} interleaved rounds (median; ratio: median of the rounds' ratios)"
+        ),
+        ENGINES,
+        &interleaved(&run),
+    );
+    if compilers.len() > 1 && run.median_ns("compile_programs", "kiln").is_some() {
+        print_paired(
+            &format!("compile, {ROUNDS} interleaved rounds"),
+            &compilers,
+            &[interleaved_compile(&compilers)],
+        );
+    }
+}
+
+/// True when the benchmark binary runs as a test (`cargo test --benches`,
+/// `--test`) or only lists benchmarks: no timing then.
+fn listing_or_testing() -> bool {
+    std::env::args().any(|a| a == "--test" || a == "--list")
 }
