@@ -17,9 +17,47 @@ pub(crate) struct CompiledCode {
     pub relocs: Vec<Reloc>,
     /// (offset in this function, trap code).
     pub traps: Vec<(u32, TrapCode)>,
-    /// (offset in this function, wasm byte offset).
+    /// (offset in this function, source location): a wasm byte offset,
+    /// or [`INLINED`] and an index into `inlined`.
     pub addr_map: Vec<(u32, u32)>,
+    /// The frames of code inlined into this function; indexes local to it.
+    pub inlined: Vec<InlineFrame>,
     pub alignment: u32,
+}
+
+/// Marks a source location (an `addr_map` value) that is not a wasm
+/// offset in the function the code belongs to, but the index of an
+/// [`InlineFrame`]. Wasm offsets stay below it: modules are smaller than
+/// 2 GiB, and inlining is off for any that is not.
+pub(crate) const INLINED: u32 = 1 << 31;
+
+/// An operator of a function inlined into another: the innermost frame of
+/// the instructions translated from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InlineFrame {
+    /// The inlined function, as an index among the defined functions.
+    pub func: u32,
+    /// The operator's wasm byte offset (in `func`'s body).
+    pub offset: u32,
+    /// The source location of the call that was inlined: a wasm offset
+    /// in the function the code belongs to, or [`INLINED`] and the index
+    /// of an earlier frame, when the call was itself inlined.
+    pub caller: u32,
+}
+
+impl InlineFrame {
+    /// The frame with its frame indexes moved up by `base`.
+    fn rebased(self, base: u32) -> InlineFrame {
+        InlineFrame {
+            caller: rebase(self.caller, base),
+            ..self
+        }
+    }
+}
+
+/// `loc` with its frame index (if it has one) moved up by `base`.
+fn rebase(loc: u32, base: u32) -> u32 {
+    if loc & INLINED != 0 { loc + base } else { loc }
 }
 
 /// A call from one function to a defined function of the same module.
@@ -65,8 +103,10 @@ pub(crate) struct CodeTables {
     pub host_trampolines: Vec<u32>,
     /// (code offset, trap code), sorted.
     pub traps: Vec<(u32, TrapCode)>,
-    /// (code offset, wasm offset), sorted.
+    /// (code offset, source location), sorted; see [`INLINED`].
     pub addr_map: Vec<(u32, u32)>,
+    /// The frames of inlined code, which `addr_map` and callers refer to.
+    pub inlined: Vec<InlineFrame>,
 }
 
 impl CodeTables {
@@ -104,6 +144,23 @@ impl CodeTables {
             sorted_below(self.addr_map.iter().map(|t| t.0), len.saturating_add(1)),
             "address map not sorted or past the image"
         );
+        // A frame's caller is a wasm offset or an earlier frame, so every
+        // chain of callers ends.
+        let frames = self.inlined.len() as u32;
+        anyhow::ensure!(
+            self.addr_map
+                .iter()
+                .all(|&(_, loc)| loc & INLINED == 0 || loc & !INLINED < frames),
+            "address map names an inlined frame that does not exist"
+        );
+        for (i, f) in self.inlined.iter().enumerate() {
+            anyhow::ensure!(
+                (f.func as usize) < self.funcs.len()
+                    && f.offset & INLINED == 0
+                    && (f.caller & INLINED == 0 || f.caller & !INLINED < i as u32),
+                "inlined frame {i} is inconsistent"
+            );
+        }
         Ok(())
     }
 }
@@ -140,6 +197,7 @@ impl CodeImage {
         let mut image = vec![0u8; at as usize];
         let mut traps = Vec::new();
         let mut addr_map = Vec::new();
+        let mut inlined = Vec::new();
         for (code, &start) in all.iter().zip(&starts) {
             let start_usize = start as usize;
             image[start_usize..start_usize + code.bytes.len()].copy_from_slice(&code.bytes);
@@ -148,7 +206,13 @@ impl CodeImage {
                 apply_reloc(&mut image, start + r.offset, r.kind, target, r.addend)?;
             }
             traps.extend(code.traps.iter().map(|(off, t)| (start + off, *t)));
-            addr_map.extend(code.addr_map.iter().map(|(off, w)| (start + off, *w)));
+            let base = inlined.len() as u32;
+            addr_map.extend(
+                code.addr_map
+                    .iter()
+                    .map(|&(off, loc)| (start + off, rebase(loc, base))),
+            );
+            inlined.extend(code.inlined.iter().map(|f| f.rebased(base)));
         }
         let range_of = |i: usize| starts[i]..starts[i] + all[i].bytes.len() as u32;
         CodeImage::from_parts(
@@ -159,6 +223,7 @@ impl CodeImage {
                 host_trampolines: (nfuncs + narray..all.len()).map(|i| starts[i]).collect(),
                 traps,
                 addr_map,
+                inlined,
             },
             executable,
         )
@@ -342,9 +407,10 @@ impl CodeImage {
         Some(self.tables.traps[i].1)
     }
 
-    /// The defined function containing `pc` and the wasm offset of the
-    /// instruction there, if `pc` is inside a wasm function.
-    pub fn func_at(&self, pc: usize) -> Option<(u32, Option<u32>)> {
+    /// The defined function containing `pc` and the source location of
+    /// the instruction there (see [`INLINED`]), if `pc` is inside a wasm
+    /// function.
+    fn loc_at(&self, pc: usize) -> Option<(u32, Option<u32>)> {
         let off = u32::try_from(pc.checked_sub(self.base() as usize)?).ok()?;
         let i = self.tables.funcs.partition_point(|r| r.end <= off);
         let r = self.tables.funcs.get(i)?;
@@ -352,12 +418,38 @@ impl CodeImage {
             return None;
         }
         let j = self.tables.addr_map.partition_point(|(o, _)| *o <= off);
-        let wasm = j
+        let loc = j
             .checked_sub(1)
             .map(|j| self.tables.addr_map[j])
             .filter(|(o, _)| r.contains(o))
             .map(|(_, w)| w);
-        Some((i as u32, wasm))
+        Some((i as u32, loc))
+    }
+
+    /// Whether `pc` is inside a wasm function's code.
+    pub fn contains_func_code(&self, pc: usize) -> bool {
+        self.loc_at(pc).is_some()
+    }
+
+    /// The wasm frames the instruction at `pc` belongs to, innermost
+    /// first, as (defined function index, wasm offset if known): one frame,
+    /// or more where calls were inlined (the inlined functions, then the
+    /// function the code belongs to). Empty if `pc` is not in a wasm
+    /// function.
+    pub fn frames_at(&self, pc: usize) -> Vec<(u32, Option<u32>)> {
+        let Some((func, mut loc)) = self.loc_at(pc) else {
+            return Vec::new();
+        };
+        let mut frames = Vec::new();
+        // Each step moves to an earlier frame (checked on load), so this
+        // ends.
+        while let Some(l) = loc.filter(|l| l & INLINED != 0) {
+            let f = self.tables.inlined[(l & !INLINED) as usize];
+            frames.push((f.func, Some(f.offset)));
+            loc = Some(f.caller);
+        }
+        frames.push((func, loc));
+        frames
     }
 }
 

@@ -92,6 +92,7 @@ impl Worker {
             relocs,
             traps,
             addr_map,
+            inlined: Vec::new(),
             alignment: isa.function_alignment().preferred,
         };
         self.ctx.clear();
@@ -110,6 +111,11 @@ pub(crate) fn compile(
     let table_sets: Vec<AtomicBool> = info.tables.iter().map(|_| AtomicBool::new(false)).collect();
     let isa = engine.isa();
     let config = engine.config();
+    let inliner = if config.inlining {
+        translate::Inliner::new(&inputs)
+    } else {
+        None
+    };
     // What every function is translated with; each sets its own `vmctx`.
     let env = FuncEnv {
         info,
@@ -123,6 +129,7 @@ pub(crate) fn compile(
         fuel: config.consume_fuel,
         epoch: config.epoch_interruption,
         table_sets: &table_sets,
+        inliner: inliner.as_ref(),
     };
     let n = inputs.len();
     // Largest bodies first, so no thread is left compiling a big function
@@ -202,14 +209,16 @@ fn compile_function(
     );
     let mut b = FunctionBuilder::new(&mut worker.ctx.func, &mut worker.builder);
     let mut env = env.clone();
-    translate::translate_function(&mut env, &mut b, index, &input.body)?;
+    let inlined = translate::translate_function(&mut env, &mut b, index, &input.body)?;
     b.finalize(isa.frontend_config());
     if *DEBUG_CLIF {
         eprintln!("{}", worker.ctx.func.display());
     }
     // Calls name functions by their index in the whole function space;
     // the image lays out defined functions only.
-    worker.finish(isa, info.num_imported_funcs)
+    let mut code = worker.finish(isa, info.num_imported_funcs)?;
+    code.inlined = inlined;
+    Ok(code)
 }
 
 /// `extern "C" fn(callee: *const u8, vmctx: *mut u8, caller_vmctx: *mut u8, values: *mut ValRaw)`:

@@ -26,6 +26,7 @@ pub struct Config {
     /// The target to compile for; `None` is the host.
     pub(crate) target: Option<target_lexicon::Triple>,
     pub(crate) profiler: ProfilingStrategy,
+    pub(crate) inlining: bool,
 }
 
 /// How compiled code is made visible to a profiler.
@@ -264,6 +265,7 @@ impl Default for Config {
             cache_dir: None,
             target: None,
             profiler: ProfilingStrategy::None,
+            inlining: true,
         }
     }
 }
@@ -314,6 +316,23 @@ impl Config {
     pub fn profiler(&mut self, strategy: ProfilingStrategy) -> &mut Config {
         self.profiler = strategy;
         self
+    }
+
+    /// Whether calls to small functions (at most
+    /// [`INLINE_MAX_BODY`](crate::INLINE_MAX_BODY) bytes of body) are
+    /// compiled as a copy of the callee's body instead of a call; one
+    /// level deep, so a recursive function is inlined into itself once.
+    /// Default true. Traps and backtraces are unchanged: an inlined
+    /// function's frame still appears, at its own offsets.
+    pub fn inlining(&mut self, enable: bool) -> &mut Config {
+        self.inlining = enable;
+        self
+    }
+
+    /// Whether calls to small functions are inlined (see
+    /// [`Config::inlining`]).
+    pub fn get_inlining(&self) -> bool {
+        self.inlining
     }
 
     /// Whether functions are compiled on several threads. Default true.

@@ -316,6 +316,7 @@ fn compilation_settings(
         ("memory_guard_size", config.memory_guard_size.to_string()),
         ("consume_fuel", config.consume_fuel.to_string()),
         ("epoch_interruption", config.epoch_interruption.to_string()),
+        ("inlining", config.inlining.to_string()),
         ("wasm_features", format!("{:#x}", features.bits())),
     ];
     out.extend(kiln.into_iter().map(|(n, v)| (format!("kiln.{n}"), v)));

@@ -36,6 +36,7 @@ pub use config::{
 pub use engine::Engine;
 pub use module::{DataBytes, ExportType, FuncEntry, ImageLayout, ImportType, Module};
 pub use serialize::is_serialized;
+pub use translate::INLINE_MAX_BODY;
 pub use trap::TrapCode;
 pub use types::{
     EntityIndex, ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType,

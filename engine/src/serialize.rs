@@ -21,7 +21,7 @@
 //! machine code that does anything, which is why deserialization is
 //! `unsafe` (as in Wasmtime).
 
-use crate::code::{CodeImage, CodeTables};
+use crate::code::{CodeImage, CodeTables, InlineFrame};
 use crate::mapping::FileMapping;
 use crate::module::{DataBytes, ImageLayout};
 use crate::module_info::{
@@ -39,7 +39,7 @@ use std::sync::Arc;
 /// The first eight bytes of every serialized module.
 pub(crate) const MAGIC: &[u8; 8] = b"\0kilnmod";
 /// Bumped whenever the layout changes.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+pub(crate) const FORMAT_VERSION: u32 = 3;
 /// The Kiln version that writes and accepts serialized modules.
 pub(crate) const KILN_VERSION: &str = env!("CARGO_PKG_VERSION");
 const FIXED_HEADER: usize = 24;
@@ -918,6 +918,12 @@ fn write_code_tables(w: &mut Writer, t: &CodeTables) {
         w.u32(*off);
         w.u32(*wasm);
     }
+    w.len(t.inlined.len());
+    for f in &t.inlined {
+        w.u32(f.func);
+        w.u32(f.offset);
+        w.u32(f.caller);
+    }
 }
 
 fn read_code_tables(r: &mut Reader<'_>) -> Result<CodeTables> {
@@ -948,12 +954,22 @@ fn read_code_tables(r: &mut Reader<'_>) -> Result<CodeTables> {
             )
         })
         .collect();
+    let n = r.len(12)?;
+    let mut inlined = Vec::with_capacity(n);
+    for _ in 0..n {
+        inlined.push(InlineFrame {
+            func: r.u32()?,
+            offset: r.u32()?,
+            caller: r.u32()?,
+        });
+    }
     Ok(CodeTables {
         funcs,
         array_trampolines,
         host_trampolines,
         traps,
         addr_map,
+        inlined,
     })
 }
 

@@ -83,21 +83,21 @@ impl Trap {
             let Some(module) = store.module_at(pc) else {
                 continue;
             };
-            let Some((defined, offset)) = module.code().func_at(pc) else {
-                continue;
-            };
             let info = module.info();
-            let func_index = defined + info.num_imported_funcs;
-            frames.push(FrameInfo {
-                module_name: info.name.clone(),
-                func_index,
-                func_name: info.func_names.get(func_index).map(str::to_string),
-                module_offset: offset.map(|o| o as usize),
-                func_offset: offset.and_then(|o| {
-                    let start = *info.func_body_offsets.get(defined as usize)?;
-                    Some(o.checked_sub(start)? as usize)
-                }),
-            });
+            // More than one frame where calls were inlined.
+            for (defined, offset) in module.code().frames_at(pc) {
+                let func_index = defined + info.num_imported_funcs;
+                frames.push(FrameInfo {
+                    module_name: info.name.clone(),
+                    func_index,
+                    func_name: info.func_names.get(func_index).map(str::to_string),
+                    module_offset: offset.map(|o| o as usize),
+                    func_offset: offset.and_then(|o| {
+                        let start = *info.func_body_offsets.get(defined as usize)?;
+                        Some(o.checked_sub(start)? as usize)
+                    }),
+                });
+            }
         }
         Trap { code, frames }
     }

@@ -86,6 +86,9 @@ pub struct FuncEnv<'m> {
     pub epoch: bool,
     /// Set for each table the function writes with an inline store.
     pub table_sets: &'m [std::sync::atomic::AtomicBool],
+    /// The functions calls to which may be inlined; none if inlining is
+    /// off.
+    pub inliner: Option<&'m super::Inliner<'m>>,
 }
 
 impl FuncEnv<'_> {

@@ -9,6 +9,9 @@
 //! that can still take instructions.
 
 mod env;
+mod inline;
+
+pub use inline::{INLINE_MAX_BODY, Inliner};
 
 pub use env::{
     FuncEnv, MemoryStrategy, array_trampoline_signature, host_array_signature, ir_type,
@@ -16,6 +19,7 @@ pub use env::{
 };
 
 use crate::TrapCode;
+use crate::code::{INLINED, InlineFrame};
 use crate::module_info::ModuleInfo;
 use crate::types::ValType;
 use crate::vm_layout::{self, VMOffsets};
@@ -65,13 +69,15 @@ impl Frame {
     }
 }
 
-/// Translates function `index` with body `body` into `b`'s function.
+/// Translates function `index` with body `body` into `b`'s function;
+/// returns the frames of the calls it inlined, which its source
+/// locations refer to (see [`crate::code::INLINED`]).
 pub fn translate_function(
     env: &mut FuncEnv<'_>,
     b: &mut FunctionBuilder<'_>,
     index: u32,
     body: &FunctionBody<'_>,
-) -> Result<()> {
+) -> Result<Vec<InlineFrame>> {
     let ty = env.info.func_type(index).clone();
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -101,24 +107,8 @@ pub fn translate_function(
     });
     b.func.stack_limit = Some(limit_gv);
 
-    let mut locals = Vec::new();
-    for (i, param) in ty.params().iter().enumerate() {
-        let var = b.declare_var(ir_type(*param));
-        let value = b.block_params(entry)[i + 2];
-        b.def_var(var, value);
-        locals.push(var);
-    }
-    let mut reader = body.get_locals_reader()?;
-    for _ in 0..reader.get_count() {
-        let (count, ty) = reader.read()?;
-        let ty = ValType::from_wasmparser(ty)?;
-        for _ in 0..count {
-            let var = b.declare_var(ir_type(ty));
-            let zero = zero_value(b, ty);
-            b.def_var(var, zero);
-            locals.push(var);
-        }
-    }
+    let params: Vec<Value> = b.block_params(entry)[2..].to_vec();
+    let locals = declare_locals(b, &ty, &params, body)?;
 
     let store_ctx = b.ins().load(
         types::I64,
@@ -160,19 +150,42 @@ pub fn translate_function(
         store_ctx,
         fuel_var,
         fuel_pending: 0,
+        inlined_from: None,
+        loc: SourceLoc::default(),
+        frames: Vec::new(),
+        budget: inline::INLINE_BUDGET,
     };
     t.interrupt_checks();
-    let mut ops = body.get_operators_reader()?;
-    while !ops.eof() {
-        let (op, offset) = ops.read_with_offset()?;
-        t.b.set_srcloc(SourceLoc::new(offset as u32));
-        if t.reachable {
-            t.operator(&op)?;
-        } else {
-            t.unreachable_operator(&op)?;
+    t.translate_operators(body)?;
+    Ok(t.frames)
+}
+
+/// Declares the variables of a function's locals: its parameters, set to
+/// `params`, then the locals its body declares, set to zero.
+fn declare_locals(
+    b: &mut FunctionBuilder<'_>,
+    ty: &crate::types::FuncType,
+    params: &[Value],
+    body: &FunctionBody<'_>,
+) -> Result<Vec<Variable>> {
+    let mut locals = Vec::new();
+    for (param, value) in ty.params().iter().zip(params) {
+        let var = b.declare_var(ir_type(*param));
+        b.def_var(var, *value);
+        locals.push(var);
+    }
+    let mut reader = body.get_locals_reader()?;
+    for _ in 0..reader.get_count() {
+        let (count, ty) = reader.read()?;
+        let ty = ValType::from_wasmparser(ty)?;
+        for _ in 0..count {
+            let var = b.declare_var(ir_type(ty));
+            let zero = zero_value(b, ty);
+            b.def_var(var, zero);
+            locals.push(var);
         }
     }
-    Ok(())
+    Ok(locals)
 }
 
 fn zero_value(b: &mut FunctionBuilder<'_>, ty: ValType) -> Value {
@@ -208,6 +221,17 @@ struct Translator<'a, 'b, 'm> {
     fuel_var: Option<Variable>,
     /// Fuel of the operators translated since the variable was last updated.
     fuel_pending: i64,
+    /// Translating a body inlined into the function: the inlined
+    /// function (a defined index) and the source location of the call.
+    inlined_from: Option<(u32, u32)>,
+    /// The source location of the operator being translated.
+    loc: SourceLoc,
+    /// The frames of inlined code so far, which source locations with
+    /// [`INLINED`] index.
+    frames: Vec<InlineFrame>,
+    /// Wasm bytes of callee bodies this function may still inline; zero
+    /// inside an inlined body, so inlining is one level deep.
+    budget: usize,
 }
 
 /// Fuel an operator costs: control bookkeeping is free, the rest costs one.
@@ -266,7 +290,7 @@ fn block_args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().map(|v| BlockArg::Value(*v)).collect()
 }
 
-impl Translator<'_, '_, '_> {
+impl<'m> Translator<'_, '_, 'm> {
     /// Adds pending fuel to the fuel variable.
     fn flush_fuel(&mut self) {
         if let Some(var) = self.fuel_var
@@ -372,6 +396,112 @@ impl Translator<'_, '_, '_> {
     fn emit_return(&mut self, results: &[Value]) {
         self.spill_fuel();
         self.b.ins().return_(results);
+    }
+
+    /// Translates the operators of `body`, the function's or one being
+    /// inlined into it.
+    fn translate_operators(&mut self, body: &FunctionBody<'_>) -> Result<()> {
+        let mut ops = body.get_operators_reader()?;
+        while !ops.eof() {
+            let (op, offset) = ops.read_with_offset()?;
+            self.set_loc(offset as u32);
+            if self.reachable {
+                self.operator(&op)?;
+            } else {
+                self.unreachable_operator(&op)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes wasm offset `offset` (of the body being translated) the
+    /// source location of the instructions that follow.
+    fn set_loc(&mut self, offset: u32) {
+        let loc = match self.inlined_from {
+            None => offset,
+            Some((func, caller)) => {
+                self.frames.push(InlineFrame {
+                    func,
+                    offset,
+                    caller,
+                });
+                INLINED | (self.frames.len() - 1) as u32
+            }
+        };
+        self.loc = SourceLoc::new(loc);
+        self.b.set_srcloc(self.loc);
+    }
+
+    /// The body of `callee` if this call to it is to be inlined: it is a
+    /// small, valid, defined function and the budget allows it (which it
+    /// then pays).
+    fn inline_candidate(&mut self, callee: u32) -> Option<(u32, FunctionBody<'m>)> {
+        let inliner = self.env.inliner?;
+        let defined = callee.checked_sub(self.env.info.num_imported_funcs)?;
+        let body = inliner.body(defined)?;
+        let len = inline::body_len(body);
+        if len > self.budget {
+            return None;
+        }
+        self.budget -= len;
+        Some((defined, body.clone()))
+    }
+
+    /// Translates a call to defined function `defined` as its `body`, in
+    /// place, with `args` as its parameters; leaves its results on the
+    /// stack.
+    fn inline_call(&mut self, defined: u32, body: &FunctionBody<'_>, args: &[Value]) -> Result<()> {
+        let index = defined + self.env.info.num_imported_funcs;
+        let ty = self.env.info.func_type(index).clone();
+        let ret = self.b.create_block();
+        for r in ty.results() {
+            self.b.append_block_param(ret, ir_type(*r));
+        }
+        // The store sees the fuel a call would show it: written before
+        // the call and at the callee's return, so a trap reports the same
+        // consumption either way.
+        self.spill_fuel();
+        let locals = declare_locals(self.b, &ty, args, body)?;
+        let caller = self.loc.bits();
+        let mut inner = Translator {
+            b: &mut *self.b,
+            env: self.env,
+            stack: Vec::new(),
+            control: vec![Frame {
+                kind: FrameKind::Block,
+                dest: ret,
+                num_params: 0,
+                num_results: ty.results().len(),
+                stack_base: 0,
+                dest_reached: false,
+            }],
+            locals,
+            reachable: true,
+            unreachable_depth: 0,
+            store_ctx: self.store_ctx,
+            fuel_var: self.fuel_var,
+            fuel_pending: 0,
+            inlined_from: Some((defined, caller)),
+            loc: self.loc,
+            frames: std::mem::take(&mut self.frames),
+            budget: 0,
+        };
+        // The checks a call would make on entry, located at the start of
+        // the callee's body.
+        inner.set_loc(body.range().start as u32);
+        inner.interrupt_checks();
+        inner.translate_operators(body)?;
+        // The body's last `end` left the builder in `ret`, with the
+        // results on the stack, or, if nothing reaches `ret`, trapping.
+        let (results, reachable) = (std::mem::take(&mut inner.stack), inner.reachable);
+        self.frames = std::mem::take(&mut inner.frames);
+        self.b.set_srcloc(self.loc);
+        if reachable {
+            self.spill_fuel();
+        }
+        self.stack.extend(results);
+        self.reachable = reachable;
+        Ok(())
     }
 
     fn pop(&mut self) -> Value {
@@ -626,7 +756,8 @@ impl Translator<'_, '_, '_> {
             self.b.ins().trap(TrapCode::Unreachable.to_cranelift());
             self.reachable = false;
         }
-        if self.control.is_empty() && self.reachable {
+        // The end of an inlined body falls through to the caller's code.
+        if self.control.is_empty() && self.reachable && self.inlined_from.is_none() {
             let results = self.stack.split_off(0);
             self.emit_return(&results);
             self.reachable = false;
@@ -795,6 +926,14 @@ impl Translator<'_, '_, '_> {
                 }
                 self.reachable = false;
             }
+            O::Return if self.inlined_from.is_some() => {
+                // A branch to the end of the inlined body.
+                let frame = &mut self.control[0];
+                frame.dest_reached = true;
+                let (dest, n) = (frame.dest, frame.num_results);
+                self.jump_with(dest, n);
+                self.reachable = false;
+            }
             O::Return => {
                 let n = self.control[0].num_results;
                 let results = self.peekn(n).to_vec();
@@ -804,6 +943,9 @@ impl Translator<'_, '_, '_> {
             O::Call { function_index } => {
                 let n = self.env.info.func_type(function_index).params().len();
                 let args = self.stack.split_off(self.stack.len() - n);
+                if let Some((defined, body)) = self.inline_candidate(function_index) {
+                    return self.inline_call(defined, &body, &args);
+                }
                 self.spill_fuel();
                 let results = self.env.call(self.b, function_index, &args);
                 self.reload_fuel();

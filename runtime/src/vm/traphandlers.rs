@@ -261,7 +261,7 @@ pub unsafe fn trap_from_signal(pc: usize, fp: usize) -> Option<usize> {
     // SAFETY: the code lookup outlives the activation.
     let code = unsafe { &*activation.code }.lookup_code(pc)?;
     let Some(trap) = code.trap_at(pc) else {
-        if code.func_at(pc).is_some() {
+        if code.contains_func_code(pc) {
             // A fault in wasm code with no trap-table entry is a bug in Kiln.
             let msg = b"kiln: fatal: unexpected fault in compiled wasm code\n";
             // SAFETY: writing a static buffer to stderr, then aborting;
@@ -289,7 +289,7 @@ pub unsafe fn trap_from_signal(pc: usize, fp: usize) -> Option<usize> {
             // The return address follows the call; look up the call itself.
             let call = return_addr.wrapping_sub(1);
             match lookup.lookup_code(call) {
-                Some(code) if code.func_at(call).is_some() => {}
+                Some(code) if code.contains_func_code(call) => {}
                 _ => break,
             }
             pc = call;
