@@ -67,12 +67,14 @@ impl MemoryImage {
         if !module.engine().config().get_memory_init_cow() {
             return None;
         }
+        // On a cache line of its own, like the engine's allocator: every
+        // instantiation and every reset reads it, from every thread.
         let cached = module.runtime_cache().get_or_init(|| {
             let image = MemoryImage::build(module).ok().flatten();
-            Box::new(image)
+            Box::new(CacheLine(image))
         });
         cached
-            .downcast_ref::<Option<MemoryImage>>()
+            .downcast_ref::<CacheLine<Option<MemoryImage>>>()
             .expect("the module cache holds the memory image")
             .as_ref()
     }
@@ -391,17 +393,21 @@ pub trait InstanceAllocator: Send + Sync {
 ///
 /// The pool could not be reserved.
 pub fn allocator_of(engine: &Engine) -> Result<&dyn InstanceAllocator> {
-    type State = Result<Box<dyn InstanceAllocator>, String>;
+    // On a cache line of its own: every instantiation and every drop reads
+    // it, from every thread, and a small heap block shares its line with
+    // whatever was allocated next to it, which other threads may write.
+    type State = CacheLine<Result<Box<dyn InstanceAllocator>, String>>;
     let state = engine.runtime_state().get_or_init(|| {
-        let allocator: State = match engine.config().get_allocation_strategy() {
-            InstanceAllocationStrategy::OnDemand => {
-                Ok(Box::new(OnDemandAllocator::new(engine.config())))
-            }
-            InstanceAllocationStrategy::Pooling(p) => PoolingAllocator::new(p, engine.config())
-                .map(|a| Box::new(a) as Box<dyn InstanceAllocator>)
-                .map_err(|e| format!("{e:#}")),
-        };
-        Box::new(allocator)
+        let allocator: Result<Box<dyn InstanceAllocator>, String> =
+            match engine.config().get_allocation_strategy() {
+                InstanceAllocationStrategy::OnDemand => {
+                    Ok(Box::new(OnDemandAllocator::new(engine.config())))
+                }
+                InstanceAllocationStrategy::Pooling(p) => PoolingAllocator::new(p, engine.config())
+                    .map(|a| Box::new(a) as Box<dyn InstanceAllocator>)
+                    .map_err(|e| format!("{e:#}")),
+            };
+        Box::new(CacheLine(allocator))
     });
     state
         .downcast_ref::<State>()
