@@ -68,8 +68,13 @@ pub mod memory_def {
     pub const BASE: u32 = 0;
     /// `current_length: usize`, in bytes.
     pub const LENGTH: u32 = 8;
+    /// `written: u8`: nonzero once anything may have written the memory
+    /// (compiled code sets it on entry to a function that writes it; the
+    /// runtime, on any mutable access), so a memory nobody wrote needs no
+    /// reset when it is freed.
+    pub const WRITTEN: u32 = 16;
     /// Size of the struct.
-    pub const SIZE: u32 = 16;
+    pub const SIZE: u32 = 24;
 }
 
 /// `VMTableDefinition` field offsets.

@@ -524,3 +524,126 @@ fn reused_vmcontexts_start_afresh() {
         }
     }
 }
+
+/// A memory freed without being written is not reset (see
+/// `VMMemoryDefinition::written`), so every way of writing one must mark
+/// it: each writer below writes byte 5000 (or 5000..5003), then a fresh
+/// instance in the same slot or reservation must read zero there.
+#[test]
+fn every_way_of_writing_memory_marks_it_for_reset() {
+    const WRITERS: &str = r#"(module
+      (import "env" "host_poke" (func $host_poke (param i32 i32)))
+      (memory (export "mem") 2)
+      (data (i32.const 100) "hello")
+      (data $d "xyz")
+      (func $w (param i32 i32) local.get 0 local.get 1 i32.store8)
+      (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+      (func (export "store") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+      (func (export "inlined") (param i32 i32) local.get 0 local.get 1 call $w)
+      (func (export "fill") (param i32 i32) (memory.fill (local.get 0) (local.get 1) (i32.const 3)))
+      (func (export "copy") (param i32 i32) (memory.copy (local.get 0) (i32.const 100) (i32.const 3)))
+      (func (export "copy_long") (param i32 i32)
+        (memory.copy (local.get 0) (i32.const 100) (i32.const 40)))
+      (func (export "init") (param i32 i32) (memory.init $d (local.get 0) (i32.const 0) (i32.const 3)))
+      (func (export "host") (param i32 i32) local.get 0 local.get 1 call $host_poke))"#;
+    // Imports the memory above and writes it.
+    const IMPORTER: &str = r#"(module
+      (import "w" "mem" (memory 2))
+      (func (export "store") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))"#;
+    let writers = [
+        "store",
+        "inlined",
+        "fill",
+        "copy",
+        "copy_long",
+        "init",
+        "host",
+        "api",
+        "importer",
+    ];
+    let on_demand = Engine::default();
+    let pooled = pooling(|p| {
+        p.total_memories(1);
+    });
+    for engine in [&on_demand, &pooled] {
+        let module = Module::new(engine, WRITERS).unwrap();
+        let importer = Module::new(engine, IMPORTER).unwrap();
+        let mut linker = Linker::<()>::new(engine);
+        linker
+            .func_wrap(
+                "env",
+                "host_poke",
+                |mut caller: Caller<'_, ()>, at: i32, v: i32| {
+                    let mem = caller.get_export("mem").unwrap().into_memory().unwrap();
+                    mem.data_mut(&mut caller)[at as usize] = v as u8;
+                },
+            )
+            .unwrap();
+        for writer in writers {
+            let mut store = Store::new(engine, ());
+            let instance = linker.instantiate(&mut store, &module).unwrap();
+            let peek = typed::<i32, i32>(&mut store, instance, "peek");
+            assert_eq!(peek.call(&mut store, 5000).unwrap(), 0, "before {writer}");
+            match writer {
+                "api" => {
+                    let mem = instance.get_memory(&mut store, "mem").unwrap();
+                    mem.data_mut(&mut store)[5000] = 9;
+                }
+                "importer" => {
+                    let mut linker = Linker::new(engine);
+                    linker.instance(&mut store, "w", instance).unwrap();
+                    let other = linker.instantiate(&mut store, &importer).unwrap();
+                    let poke = typed::<(i32, i32), ()>(&mut store, other, "store");
+                    poke.call(&mut store, (5000, 9)).unwrap();
+                }
+                name => {
+                    let poke = typed::<(i32, i32), ()>(&mut store, instance, name);
+                    poke.call(&mut store, (5000, 9)).unwrap();
+                }
+            }
+            assert_ne!(peek.call(&mut store, 5000).unwrap(), 0, "{writer} wrote");
+            drop(store);
+            // The next instance gets the same slot (the pool has one) or
+            // reservation (the most recently freed).
+            let mut store = Store::new(engine, ());
+            let instance = linker.instantiate(&mut store, &module).unwrap();
+            let peek = typed::<i32, i32>(&mut store, instance, "peek");
+            for at in 5000..5040 {
+                assert_eq!(
+                    peek.call(&mut store, at).unwrap(),
+                    0,
+                    "after {writer}, {at}"
+                );
+            }
+            assert_eq!(peek.call(&mut store, 100).unwrap(), i32::from(b'h'));
+        }
+    }
+}
+
+/// Instantiation that copies data segments (no image applies) writes the
+/// memory: a module without data that gets the slot next must not see it.
+#[test]
+fn copied_data_segments_mark_the_memory_for_reset() {
+    let engine = pooling(|p| {
+        p.total_memories(1);
+    });
+    let copied = Module::new(&engine, NO_IMAGE).unwrap();
+    let empty = Module::new(
+        &engine,
+        r#"(module (memory 2)
+             (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0))))"#,
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let mut store = Store::new(&engine, ());
+        let instance = instantiate_module(&engine, &copied, &mut store).unwrap();
+        let peek = typed::<i32, i32>(&mut store, instance, "peek");
+        assert_eq!(peek.call(&mut store, 100).unwrap(), i32::from(b'h'));
+        drop(store);
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &empty, &[]).unwrap();
+        let peek = typed::<i32, i32>(&mut store, instance, "peek");
+        assert_eq!(peek.call(&mut store, 100).unwrap(), 0);
+        assert_eq!(peek.call(&mut store, 70000).unwrap(), 0);
+    }
+}

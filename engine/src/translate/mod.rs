@@ -154,10 +154,37 @@ pub fn translate_function(
         loc: SourceLoc::default(),
         frames: Vec::new(),
         budget: inline::INLINE_BUDGET,
+        writes: Vec::new(),
     };
     t.interrupt_checks();
     t.translate_operators(body)?;
-    Ok(t.frames)
+    let (frames, writes) = (t.frames, t.writes);
+    mark_written(b.func, env, entry, &writes);
+    Ok(frames)
+}
+
+/// Inserts, at the start of the function, a store that sets the
+/// `written` flag of each memory in `memories` (see
+/// [`vm_layout::memory_def::WRITTEN`]): once per call of a function that
+/// writes a memory, rather than once per store.
+fn mark_written(func: &mut ir::Function, env: &FuncEnv<'_>, entry: ir::Block, memories: &[u32]) {
+    use cranelift_codegen::cursor::{Cursor, FuncCursor};
+    let mut pos = FuncCursor::new(func).at_first_insertion_point(entry);
+    for &m in memories {
+        let def = pos.ins().load(
+            types::I64,
+            env::readonly(),
+            env.vmctx,
+            env.offsets.memory(m) as i32,
+        );
+        let one = pos.ins().iconst(types::I8, 1);
+        pos.ins().store(
+            MemFlagsData::trusted(),
+            one,
+            def,
+            vm_layout::memory_def::WRITTEN as i32,
+        );
+    }
 }
 
 /// Declares the variables of a function's locals: its parameters, set to
@@ -232,6 +259,9 @@ struct Translator<'a, 'b, 'm> {
     /// Wasm bytes of callee bodies this function may still inline; zero
     /// inside an inlined body, so inlining is one level deep.
     budget: usize,
+    /// The memories the function's code writes (its inlined bodies'
+    /// included), in the order first seen.
+    writes: Vec<u32>,
 }
 
 /// Fuel an operator costs: control bookkeeping is free, the rest costs one.
@@ -485,6 +515,7 @@ impl<'m> Translator<'_, '_, 'm> {
             loc: self.loc,
             frames: std::mem::take(&mut self.frames),
             budget: 0,
+            writes: std::mem::take(&mut self.writes),
         };
         // The checks a call would make on entry, located at the start of
         // the callee's body.
@@ -495,6 +526,7 @@ impl<'m> Translator<'_, '_, 'm> {
         // results on the stack, or, if nothing reaches `ret`, trapping.
         let (results, reachable) = (std::mem::take(&mut inner.stack), inner.reachable);
         self.frames = std::mem::take(&mut inner.frames);
+        self.writes = std::mem::take(&mut inner.writes);
         self.b.set_srcloc(self.loc);
         if reachable {
             self.spill_fuel();
@@ -502,6 +534,13 @@ impl<'m> Translator<'_, '_, 'm> {
         self.stack.extend(results);
         self.reachable = reachable;
         Ok(())
+    }
+
+    /// Notes that the function writes memory `mem`.
+    fn writes_memory(&mut self, mem: u32) {
+        if !self.writes.contains(&mem) {
+            self.writes.push(mem);
+        }
     }
 
     fn pop(&mut self) -> Value {
@@ -680,6 +719,7 @@ impl<'m> Translator<'_, '_, 'm> {
     }
 
     fn store(&mut self, memarg: &MemArg, size: u32) {
+        self.writes_memory(memory_index(memarg));
         let value = self.pop();
         let addr = self.pop();
         let (native, imm) =
@@ -1095,6 +1135,7 @@ impl<'m> Translator<'_, '_, 'm> {
 
             // Bulk memory.
             O::MemoryFill { mem } => {
+                self.writes_memory(mem);
                 let len = self.pop();
                 let value = self.pop();
                 let dst = self.pop();
@@ -1107,6 +1148,7 @@ impl<'m> Translator<'_, '_, 'm> {
                 );
             }
             O::MemoryCopy { dst_mem, src_mem } => {
+                self.writes_memory(dst_mem);
                 let len = self.pop();
                 let src = self.pop();
                 let dst = self.pop();
@@ -1124,6 +1166,7 @@ impl<'m> Translator<'_, '_, 'm> {
                 );
             }
             O::MemoryInit { data_index, mem } => {
+                self.writes_memory(mem);
                 let len = self.pop();
                 let src = self.pop();
                 let dst = self.pop();

@@ -305,8 +305,9 @@ impl ReservationCache {
     /// Keeps `mmap`, whose first `accessible` bytes a memory with initial
     /// contents `image` used, with its written pages dropped (back to
     /// zero, or to the image, which stays mapped); or unmaps it when
-    /// enough are kept already or the reset fails.
-    pub fn give(&self, mmap: Mmap, accessible: usize, image: Option<&MemoryImage>) {
+    /// enough are kept already or the reset fails. A memory nobody
+    /// `written` needs no dropping.
+    pub fn give(&self, mmap: Mmap, accessible: usize, image: Option<&MemoryImage>, written: bool) {
         if self.free.lock().unwrap_or_else(|e| e.into_inner()).len()
             >= RESERVATIONS_KEPT + RESERVATION_BATCH
         {
@@ -314,9 +315,11 @@ impl ReservationCache {
             return;
         }
         let (ptr, len) = (mmap.as_ptr(), accessible);
+        // Unwritten, the memory still holds what it was given (zero or
+        // the image): nothing to discard.
         // SAFETY: the range is inside the mapping, which nothing refers to
         // any more.
-        let discarded = unsafe { mmap::discard(ptr, len) };
+        let discarded = !written || unsafe { mmap::discard(ptr, len) };
         let image = if discarded {
             // Anonymous pages read as zero again, the image's as the image.
             image.map(|i| i.id)
@@ -773,7 +776,8 @@ impl MemoryPool {
     }
 
     /// Resets and frees slot `slot`, which has `accessible` bytes mapped
-    /// and `image` (if any) mapped over them.
+    /// and `image` (if any) mapped over them. A memory that was never
+    /// `written` (see `VMMemoryDefinition::written`) is freed as it is.
     ///
     /// Only pages the instance may have written are reset: the kernel's
     /// page map tells which pages of the slot are private copies rather
@@ -782,8 +786,24 @@ impl MemoryPool {
     /// copy (and stay resident); otherwise they are returned to the
     /// kernel. An instance that wrote little costs no `madvise`, whose TLB
     /// shootdowns would stall every other thread of the process.
-    pub fn deallocate(&self, slot: usize, accessible: usize, image: Option<&MemoryImage>) {
+    pub fn deallocate(
+        &self,
+        slot: usize,
+        accessible: usize,
+        image: Option<&MemoryImage>,
+        written: bool,
+    ) {
         let base = self.base(slot);
+        if !written {
+            // Nothing wrote the memory since the slot was handed out clean:
+            // it still is.
+            self.release_slot(FreeSlot {
+                index: slot,
+                accessible,
+                image: image.map(|i| i.id),
+            });
+            return;
+        }
         let dirty = PAGEMAP
             .with(|pagemap| {
                 pagemap

@@ -25,6 +25,14 @@ pub struct VMMemoryDefinition {
     pub base: *mut u8,
     /// Current length in bytes.
     pub current_length: usize,
+    /// Nonzero once the memory may have been written: set by compiled
+    /// code on entry to a function that writes it, and by [`data_mut`]
+    /// (every host and libcall write goes through it). A memory freed
+    /// with it clear holds exactly what it held when allocated, so its
+    /// slot or reservation needs no reset.
+    ///
+    /// [`data_mut`]: LinearMemory::data_mut
+    pub written: u8,
 }
 
 /// A linear memory. The definition comes first: compiled code and the
@@ -109,6 +117,7 @@ impl LinearMemory {
             def: VMMemoryDefinition {
                 base: mmap.as_ptr(),
                 current_length: length,
+                written: 0,
             },
             backing: Backing::Owned(mmap, cache),
             ty,
@@ -136,6 +145,7 @@ impl LinearMemory {
             def: VMMemoryDefinition {
                 base,
                 current_length: length,
+                written: 0,
             },
             backing: Backing::Pooled { pool, slot },
             ty,
@@ -194,8 +204,9 @@ impl LinearMemory {
         unsafe { std::slice::from_raw_parts(self.def.base, self.def.current_length) }
     }
 
-    /// The contents, writable.
+    /// The contents, writable; marks the memory written.
     pub fn data_mut(&mut self) -> &mut [u8] {
+        self.def.written = 1;
         // SAFETY: `[base, base + current_length)` is mapped writable, and
         // `&mut self` makes this the only access.
         unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.current_length) }
@@ -211,11 +222,13 @@ impl Drop for LinearMemory {
     fn drop(&mut self) {
         match &mut self.backing {
             Backing::Pooled { pool, slot } => {
-                pool.deallocate(*slot, self.def.current_length, self.image.as_deref());
+                let (length, image) = (self.def.current_length, self.image.as_deref());
+                pool.deallocate(*slot, length, image, self.def.written != 0);
             }
             Backing::Owned(mmap, Some(cache)) => {
                 let mmap = std::mem::replace(mmap, Mmap::empty());
-                cache.give(mmap, self.def.current_length, self.image.as_deref());
+                let (length, image) = (self.def.current_length, self.image.as_deref());
+                cache.give(mmap, length, image, self.def.written != 0);
             }
             Backing::Owned(_, None) => {}
         }

@@ -429,6 +429,10 @@ mod tests {
             memory_def::LENGTH as usize
         );
         assert_eq!(
+            offset_of!(memory::VMMemoryDefinition, written),
+            memory_def::WRITTEN as usize
+        );
+        assert_eq!(
             size_of::<memory::VMMemoryDefinition>(),
             memory_def::SIZE as usize
         );
