@@ -166,9 +166,9 @@ fn thread_cpu_time() -> Duration {
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
-/// `iters` runs of `work` spread over `threads` threads; the wall time.
-/// The threads' CPU time is added to `CPU_TIME[id]`.
-fn parallel(id: &str, work: &(dyn Fn() + Sync), threads: u64, iters: u64) -> Duration {
+/// `iters` runs of `work` spread over `threads` threads: the wall time
+/// and the threads' CPU time.
+fn run_threads(work: &(dyn Fn() + Sync), threads: u64, iters: u64) -> (Duration, Duration) {
     let start = Instant::now();
     let cpu: Duration = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -185,12 +185,51 @@ fn parallel(id: &str, work: &(dyn Fn() + Sync), threads: u64, iters: u64) -> Dur
             .collect();
         handles.into_iter().map(|h| h.join().expect("worker")).sum()
     });
-    let wall = start.elapsed();
+    (start.elapsed(), cpu)
+}
+
+/// `iters` runs of `work` spread over `threads` threads; the wall time.
+/// The threads' CPU time is added to `CPU_TIME[id]`.
+fn parallel(id: &str, work: &(dyn Fn() + Sync), threads: u64, iters: u64) -> Duration {
+    let (wall, cpu) = run_threads(work, threads, iters);
     let mut totals = CPU_TIME.lock().expect("not poisoned");
     let entry = totals.entry(id.to_string()).or_default();
     entry.0 += cpu;
     entry.1 += iters;
     wall
+}
+
+/// Rounds of the interleaved thread-scaling measurement.
+const ROUNDS: usize = 21;
+
+/// Two threads against one, interleaved: criterion measures the 1-thread
+/// and the 2-thread throughput seconds apart, and on a VM whose speed
+/// drifts (or that lends a vCPU elsewhere for a while) their ratio mixes
+/// scaling with drift. Here each round runs the same batch of `work`
+/// (about 10 ms on one thread, from `ns_per_run`) on one thread and on
+/// two, in alternating order; the result is the median over rounds of
+/// the throughput ratio (2 threads / 1) and of the CPU time per run
+/// ratio (2 threads / 1).
+fn interleaved_scaling(work: &(dyn Fn() + Sync), ns_per_run: f64) -> (f64, f64) {
+    let iters = ((10e6 / ns_per_run) as u64).clamp(1_000, 200_000);
+    run_threads(work, 2, iters);
+    let (mut throughput, mut cpu) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let order = if round % 2 == 0 { [1, 2] } else { [2, 1] };
+        let [(wall_a, cpu_a), (wall_b, cpu_b)] = order.map(|t| run_threads(work, t, iters));
+        let ((wall_one, cpu_one), (wall_two, cpu_two)) = if order[0] == 1 {
+            ((wall_a, cpu_a), (wall_b, cpu_b))
+        } else {
+            ((wall_b, cpu_b), (wall_a, cpu_a))
+        };
+        throughput.push(wall_one.as_secs_f64() / wall_two.as_secs_f64());
+        cpu.push(cpu_two.as_secs_f64() / cpu_one.as_secs_f64());
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(throughput), median(cpu))
 }
 
 /// CPU time per run of throughput benchmark `id`, in nanoseconds.
@@ -218,6 +257,8 @@ fn reference_work() {
 fn main() {
     let (mut c, run) = report::Run::start();
     let subjects = subjects();
+    // Lines of the interleaved 2-thread comparison.
+    let mut interleaved = Vec::new();
     for subject in &subjects {
         let module = subject.name;
         let runners = runners(subject);
@@ -245,6 +286,16 @@ fn main() {
             }
         }
         group.finish();
+        for (name, runner) in runners.iter().filter(|(n, _)| n.ends_with("pooling")) {
+            let group = format!("throughput_{module}");
+            if let Some(ns) = run.median_ns(&group, &format!("{name}_1threads")) {
+                let (throughput, cpu) = interleaved_scaling(&|| runner.cold_start(), ns);
+                let engine = name.trim_end_matches("_pooling");
+                interleaved.push(format!(
+                    "  {module:<10} {engine:<10} {throughput:>5.2}x   {cpu:>5.2}x"
+                ));
+            }
+        }
     }
     let mut group = c.benchmark_group("throughput_reference");
     configure(&mut group);
@@ -255,6 +306,13 @@ fn main() {
         });
     }
     group.finish();
+    if let Some(ns) = run.median_ns("throughput_reference", "reference_1threads") {
+        let (throughput, cpu) = interleaved_scaling(&reference_work, ns);
+        interleaved.push(format!(
+            "  {:<21} {throughput:>5.2}x   {cpu:>5.2}x   (arithmetic sharing nothing)",
+            "reference"
+        ));
+    }
     c.final_summary();
 
     // One row per module, figure and allocator; the throughput rows give
@@ -314,6 +372,14 @@ fn main() {
                 one / two,
                 cpu_two / cpu_one
             );
+        }
+    }
+    if !interleaved.is_empty() {
+        println!(
+            "\n2 threads against 1 (pooling), {ROUNDS} interleaved rounds: throughput, and CPU time per run (medians of the rounds' ratios)"
+        );
+        for line in interleaved {
+            println!("{line}");
         }
     }
 }

@@ -38,8 +38,9 @@ use std::sync::Arc;
 
 /// The first eight bytes of every serialized module.
 pub(crate) const MAGIC: &[u8; 8] = b"\0kilnmod";
-/// Bumped whenever the layout changes.
-pub(crate) const FORMAT_VERSION: u32 = 3;
+/// Bumped whenever the layout changes, or what compiled code must do
+/// (4: functions that write a memory set its `written` flag).
+pub(crate) const FORMAT_VERSION: u32 = 4;
 /// The Kiln version that writes and accepts serialized modules.
 pub(crate) const KILN_VERSION: &str = env!("CARGO_PKG_VERSION");
 const FIXED_HEADER: usize = 24;
