@@ -31,6 +31,16 @@ struct NativeScratch {
     mats: Vec<f64>,
 }
 
+impl NativeScratch {
+    fn new() -> NativeScratch {
+        NativeScratch {
+            data: vec![0; entry::BUF],
+            out: vec![0; entry::BUF],
+            mats: vec![0.0; entry::MATS],
+        }
+    }
+}
+
 const PROGRAMS: &[Program] = &[
     Program {
         name: "fib",
@@ -147,11 +157,7 @@ fn execute(c: &mut Criterion) {
     let mut kiln = KilnRunner::new();
     #[cfg(feature = "wasmtime")]
     let mut wasmtime = WasmtimeRunner::new();
-    let mut scratch = NativeScratch {
-        data: vec![0; entry::BUF],
-        out: vec![0; entry::BUF],
-        mats: vec![0.0; entry::MATS],
-    };
+    let mut scratch = NativeScratch::new();
     for program in PROGRAMS {
         let expected = (program.native)(&mut scratch, program.args);
         assert_eq!(
@@ -200,11 +206,7 @@ fn interleaved(run: &report::Run) -> Vec<(String, Vec<f64>, Vec<f64>)> {
     let mut kiln = KilnRunner::new();
     #[cfg(feature = "wasmtime")]
     let mut wasmtime = WasmtimeRunner::new();
-    let mut scratch = NativeScratch {
-        data: vec![0; entry::BUF],
-        out: vec![0; entry::BUF],
-        mats: vec![0.0; entry::MATS],
-    };
+    let mut scratch = NativeScratch::new();
     let mut rows = Vec::new();
     for program in PROGRAMS {
         if run

@@ -132,30 +132,16 @@ pub fn translate_function(
     for r in ty.results() {
         b.append_block_param(exit, ir_type(*r));
     }
-    let mut t = Translator {
+    let mut t = Translator::for_body(
         b,
         env,
-        stack: Vec::new(),
-        control: vec![Frame {
-            kind: FrameKind::Block,
-            dest: exit,
-            num_params: 0,
-            num_results: ty.results().len(),
-            stack_base: 0,
-            dest_reached: false,
-        }],
         locals,
-        reachable: true,
-        unreachable_depth: 0,
+        exit,
+        ty.results().len(),
         store_ctx,
         fuel_var,
-        fuel_pending: 0,
-        inlined_from: None,
-        loc: SourceLoc::default(),
-        frames: Vec::new(),
-        budget: inline::INLINE_BUDGET,
-        writes: Vec::new(),
-    };
+    );
+    t.budget = inline::INLINE_BUDGET;
     t.interrupt_checks();
     t.translate_operators(body)?;
     let (frames, writes) = (t.frames, t.writes);
@@ -320,7 +306,45 @@ fn block_args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().map(|v| BlockArg::Value(*v)).collect()
 }
 
-impl<'m> Translator<'_, '_, 'm> {
+impl<'a, 'b, 'm> Translator<'a, 'b, 'm> {
+    /// A translator for a function body (the function's, or one being
+    /// inlined) whose results go to `dest`: the body's frame open, the
+    /// stack empty, inlining off until `budget` is set.
+    fn for_body(
+        b: &'a mut FunctionBuilder<'b>,
+        env: &'a FuncEnv<'m>,
+        locals: Vec<Variable>,
+        dest: ir::Block,
+        num_results: usize,
+        store_ctx: Value,
+        fuel_var: Option<Variable>,
+    ) -> Self {
+        Translator {
+            b,
+            env,
+            stack: Vec::new(),
+            control: vec![Frame {
+                kind: FrameKind::Block,
+                dest,
+                num_params: 0,
+                num_results,
+                stack_base: 0,
+                dest_reached: false,
+            }],
+            locals,
+            reachable: true,
+            unreachable_depth: 0,
+            store_ctx,
+            fuel_var,
+            fuel_pending: 0,
+            inlined_from: None,
+            loc: SourceLoc::default(),
+            frames: Vec::new(),
+            budget: 0,
+            writes: Vec::new(),
+        }
+    }
+
     /// Adds pending fuel to the fuel variable.
     fn flush_fuel(&mut self) {
         if let Some(var) = self.fuel_var
@@ -493,30 +517,19 @@ impl<'m> Translator<'_, '_, 'm> {
         self.spill_fuel();
         let locals = declare_locals(self.b, &ty, args, body)?;
         let caller = self.loc.bits();
-        let mut inner = Translator {
-            b: &mut *self.b,
-            env: self.env,
-            stack: Vec::new(),
-            control: vec![Frame {
-                kind: FrameKind::Block,
-                dest: ret,
-                num_params: 0,
-                num_results: ty.results().len(),
-                stack_base: 0,
-                dest_reached: false,
-            }],
+        let mut inner = Translator::for_body(
+            &mut *self.b,
+            self.env,
             locals,
-            reachable: true,
-            unreachable_depth: 0,
-            store_ctx: self.store_ctx,
-            fuel_var: self.fuel_var,
-            fuel_pending: 0,
-            inlined_from: Some((defined, caller)),
-            loc: self.loc,
-            frames: std::mem::take(&mut self.frames),
-            budget: 0,
-            writes: std::mem::take(&mut self.writes),
-        };
+            ret,
+            ty.results().len(),
+            self.store_ctx,
+            self.fuel_var,
+        );
+        inner.inlined_from = Some((defined, caller));
+        inner.loc = self.loc;
+        inner.frames = std::mem::take(&mut self.frames);
+        inner.writes = std::mem::take(&mut self.writes);
         // The checks a call would make on entry, located at the start of
         // the callee's body.
         inner.set_loc(body.range().start as u32);
