@@ -3,7 +3,10 @@
 
 use crate::error::wasmtime_error_t;
 use crate::ffi::c_str;
-use kiln_runtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+use kiln_runtime::{
+    Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+    ProfilingStrategy,
+};
 use std::ffi::c_char;
 
 /// An engine configuration: consumed by `wasm_engine_new_with_config`.
@@ -13,6 +16,8 @@ pub struct wasm_config_t {
     winch: bool,
     /// Asked for traps without signal handlers, which Kiln does not have.
     no_signals: bool,
+    /// Asked for a profiler Kiln does not have (its name).
+    unsupported_profiler: Option<&'static str>,
 }
 
 /// An engine: shared by everything compiled and run with it.
@@ -31,6 +36,7 @@ pub extern "C" fn wasm_config_new() -> Box<wasm_config_t> {
         config: Config::new(),
         winch: false,
         no_signals: false,
+        unsupported_profiler: None,
     })
 }
 
@@ -54,6 +60,10 @@ pub extern "C" fn wasm_engine_new_with_config(
 ) -> Option<Box<wasm_engine_t>> {
     if config.winch {
         eprintln!("kiln: the Winch compiler is not available; Kiln compiles with Cranelift");
+        return None;
+    }
+    if let Some(profiler) = config.unsupported_profiler {
+        eprintln!("kiln: the {profiler} profiler is not available; Kiln has the perf map");
         return None;
     }
     if config.no_signals {
@@ -232,6 +242,20 @@ pub extern "C" fn wasmtime_config_strategy_set(config: &mut wasm_config_t, strat
     // AUTO and CRANELIFT are Kiln's one compiler; WINCH makes
     // `wasm_engine_new_with_config` fail.
     config.winch = strategy == STRATEGY_WINCH;
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_config_profiler_set(config: &mut wasm_config_t, strategy: u8) {
+    // WASMTIME_PROFILING_STRATEGY_{NONE, JITDUMP, VTUNE, PERFMAP}.
+    let (profiler, unsupported) = match strategy {
+        0 => (ProfilingStrategy::None, None),
+        3 => (ProfilingStrategy::PerfMap, None),
+        1 => (ProfilingStrategy::None, Some("jitdump")),
+        2 => (ProfilingStrategy::None, Some("VTune")),
+        _ => (ProfilingStrategy::None, Some("unknown")),
+    };
+    config.config.profiler(profiler);
+    config.unsupported_profiler = unsupported;
 }
 
 #[unsafe(no_mangle)]

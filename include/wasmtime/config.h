@@ -5,7 +5,7 @@
  *
  * A configuration is made with #wasm_config_new, adjusted with the
  * functions here, and consumed by #wasm_engine_new_with_config. Settings
- * Kiln cannot honour are not declared (debug info, profilers, the compile
+ * Kiln cannot honour are not declared (debug info, the compile
  * cache, custom memory creators, WASI, components, async, shared memory,
  * GC support, register allocator choice, native unwind info, turning off
  * signal-based traps, macOS Mach ports).
@@ -33,6 +33,25 @@ enum wasmtime_strategy_enum {
   /// Winch: not available in Kiln; an engine configured with it is not
   /// created (#wasm_engine_new_with_config returns NULL).
   WASMTIME_STRATEGY_WINCH,
+};
+
+/// \brief Which profiler compiled code is shown to
+/// (#WASMTIME_PROFILING_STRATEGY_NONE, ...).
+typedef uint8_t wasmtime_profiling_strategy_t;
+
+/// \brief Values of #wasmtime_profiling_strategy_t.
+enum wasmtime_profiling_strategy_enum {
+  /// None (the default).
+  WASMTIME_PROFILING_STRATEGY_NONE,
+  /// `perf`'s jitdump files: not available in Kiln; an engine configured
+  /// with it is not created (#wasm_engine_new_with_config returns NULL).
+  WASMTIME_PROFILING_STRATEGY_JITDUMP,
+  /// VTune: not available in Kiln, as for jitdump.
+  WASMTIME_PROFILING_STRATEGY_VTUNE,
+  /// `perf`'s map file: every function and trampoline is appended to
+  /// `/tmp/perf-<pid>.map` as its module loads, so `perf report` names
+  /// compiled code.
+  WASMTIME_PROFILING_STRATEGY_PERFMAP,
 };
 
 /// \brief How hard Cranelift optimizes (#WASMTIME_OPT_LEVEL_SPEED, ...).
@@ -222,6 +241,14 @@ WASM_API_EXTERN void wasmtime_config_signals_based_traps_set(wasm_config_t *,
  */
 WASM_API_EXTERN void wasmtime_config_strategy_set(wasm_config_t *,
                                                   wasmtime_strategy_t);
+
+/**
+ * \brief Chooses the profiler compiled code is shown to (default
+ * #WASMTIME_PROFILING_STRATEGY_NONE). Kiln has the perf map; asking for
+ * jitdump or VTune makes #wasm_engine_new_with_config fail (return NULL).
+ */
+WASM_API_EXTERN void wasmtime_config_profiler_set(wasm_config_t *,
+                                                  wasmtime_profiling_strategy_t);
 
 /// \brief Whether functions compile on several threads (default true).
 WASM_API_EXTERN void wasmtime_config_parallel_compilation_set(wasm_config_t *,

@@ -2,6 +2,8 @@
  * with them compiles and runs modules. */
 #include "check.h"
 
+#include <unistd.h>
+
 static const char *WAT =
     "(module (func $rec (export \"rec\") (param i32) (result i32)"
     "  (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))"
@@ -166,6 +168,34 @@ int main(void) {
     CHECK(error_contains(compile(engine, big), "bytes"));
   }
   wasm_engine_delete(engine);
+
+  /* The perf map profiler names compiled code in /tmp/perf-<pid>.map. */
+  config = wasm_config_new();
+  wasmtime_config_profiler_set(config, WASMTIME_PROFILING_STRATEGY_PERFMAP);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  CHECK(call_rec(engine, 10) == 10);
+  {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
+    FILE *map = fopen(path, "r");
+    CHECK(map != NULL);
+    char line[512];
+    int named = 0;
+    while (fgets(line, sizeof line, map))
+      named |= strstr(line, "function[0]") != NULL && strstr(line, "rec") != NULL;
+    fclose(map);
+    remove(path);
+    CHECK(named);
+  }
+  wasm_engine_delete(engine);
+
+#ifdef KILN_VERSION
+  /* Profilers Kiln does not have make engine creation fail. */
+  config = wasm_config_new();
+  wasmtime_config_profiler_set(config, WASMTIME_PROFILING_STRATEGY_JITDUMP);
+  CHECK(wasm_engine_new_with_config(config) == NULL);
+#endif
 
   /* The host's own triple is accepted. */
   config = wasm_config_new();

@@ -306,6 +306,7 @@ void wasmtime_config_memory_init_cow_set(wasm_config_t *, bool);
 void wasmtime_config_memory_may_move_set(wasm_config_t *, bool);
 void wasmtime_config_memory_reservation_set(wasm_config_t *, uint64_t);
 void wasmtime_config_parallel_compilation_set(wasm_config_t *, bool);
+void wasmtime_config_profiler_set(wasm_config_t *, wasmtime_profiling_strategy_t);
 void wasmtime_config_shared_memory_set(wasm_config_t *, bool);
 void wasmtime_config_signals_based_traps_set(wasm_config_t *, bool);
 void wasmtime_config_strategy_set(wasm_config_t *, wasmtime_strategy_t);
