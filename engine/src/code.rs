@@ -444,7 +444,13 @@ impl CodeImage {
         // Each step moves to an earlier frame (checked on load), so this
         // ends.
         while let Some(l) = loc.filter(|l| l & INLINED != 0) {
-            let f = self.tables.inlined[(l & !INLINED) as usize];
+            // Loaded tables were checked; built ones are right by
+            // construction. Either way, an index past the table means an
+            // unknown offset, never a panic on a trap's path.
+            let Some(f) = self.tables.inlined.get((l & !INLINED) as usize) else {
+                loc = None;
+                break;
+            };
             frames.push((f.func, Some(f.offset)));
             loc = Some(f.caller);
         }
