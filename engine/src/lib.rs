@@ -7,6 +7,7 @@
 //! | structured control, calls, multi-value | yes |
 //! | globals, linear memory (guard pages or explicit checks) | yes |
 //! | tables, `call_indirect`, reference types, bulk memory | yes |
+//! | inlining of small functions, backtraces unchanged ([`Config::inlining`]) | yes |
 //! | 128-bit SIMD | no |
 //!
 //! The engine never calls the runtime: compiled code reaches runtime
