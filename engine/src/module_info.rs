@@ -257,7 +257,7 @@ pub struct ModuleInfo {
     /// Exports in order.
     pub exports: Vec<Export>,
     /// Export name -> position in `exports`, for modules with more than
-    /// [`EXPORTS_SCANNED`] exports (empty otherwise); see [`Self::index_exports`].
+    /// `EXPORTS_SCANNED` exports (empty otherwise); see `ModuleInfo::index_exports`.
     pub export_map: HashMap<String, usize>,
     /// The start function.
     pub start: Option<u32>,

@@ -62,7 +62,7 @@ impl fmt::Display for ValType {
 
 /// The type of a function: its parameters and results.
 ///
-/// Cheap to clone: up to [`INLINE_TYPES`] value types are held inline and
+/// Cheap to clone: up to `INLINE_TYPES` (22) value types are held inline and
 /// copied, so cloning the type of a typical function touches no reference
 /// count shared with other threads; longer lists are shared.
 #[derive(Clone)]
