@@ -34,7 +34,7 @@ const COVERED_MEMORY: usize = 16 << 20;
 ///
 /// Usually a memfd, zero (sparse) outside the data, mapped at the memory's
 /// base and covering the whole initial memory when that is at most
-/// [`COVERED_MEMORY`]. For a module loaded from a precompiled file whose
+/// `COVERED_MEMORY`. For a module loaded from a precompiled file whose
 /// data holds the image page-aligned, that file itself, mapped at the
 /// image's offset: nothing is copied.
 pub struct MemoryImage {
@@ -221,7 +221,7 @@ const RESERVATIONS_KEPT: usize = 256;
 /// its written pages dropped), which spares the next memory of the same
 /// module mapping it again; the rest is inaccessible.
 ///
-/// New reservations are made [`RESERVATION_BATCH`] at a time, with one
+/// New reservations are made `RESERVATION_BATCH` at a time, with one
 /// system call, and handed out one by one.
 pub struct ReservationCache {
     /// Bytes per reservation.

@@ -1,6 +1,6 @@
 //! Entering wasm and leaving it by a trap.
 //!
-//! Each host-to-wasm call pushes an [`Activation`] onto a thread-local
+//! Each host-to-wasm call pushes an `Activation` onto a thread-local
 //! list and enters through `kiln_enter_wasm`, which records its stack
 //! pointer. A trap — a fault the signal handler recognizes, or an error a
 //! host function or libcall raises — stores its reason in the innermost
