@@ -215,27 +215,35 @@ fn interleaved(run: &report::Run) -> Vec<(String, Vec<f64>, Vec<f64>)> {
         {
             continue;
         }
-        // times[engine][round], engines in ENGINES order.
-        let mut times = vec![Vec::with_capacity(ROUNDS); ENGINES.len()];
-        for round in 0..ROUNDS + 1 {
-            for k in 0..ENGINES.len() {
-                let e = (round + k) % ENGINES.len();
-                let start = std::time::Instant::now();
-                match ENGINES[e] {
-                    "kiln" => black_box(kiln.call(program.name, black_box(program.args))),
-                    #[cfg(feature = "wasmtime")]
-                    "wasmtime" => black_box(wasmtime.call(program.name, black_box(program.args))),
-                    _ => black_box((program.native)(&mut scratch, black_box(program.args))),
-                };
-                // Round 0 warms up.
-                if round > 0 {
-                    times[e].push(start.elapsed().as_secs_f64() * 1e9);
-                }
-            }
-        }
+        let times = rotating_rounds(ENGINES.len(), |e| {
+            match ENGINES[e] {
+                "kiln" => black_box(kiln.call(program.name, black_box(program.args))),
+                #[cfg(feature = "wasmtime")]
+                "wasmtime" => black_box(wasmtime.call(program.name, black_box(program.args))),
+                _ => black_box((program.native)(&mut scratch, black_box(program.args))),
+            };
+        });
         rows.push(paired_row(program.name, &times));
     }
     rows
+}
+
+/// `ROUNDS` rounds (after one to warm up), each running `run(e)` once
+/// for every engine `e` below `engines`, starting at a different engine
+/// each round; returns the times in nanoseconds, `[engine][round]`.
+fn rotating_rounds(engines: usize, mut run: impl FnMut(usize)) -> Vec<Vec<f64>> {
+    let mut times = vec![Vec::with_capacity(ROUNDS); engines];
+    for round in 0..ROUNDS + 1 {
+        for k in 0..engines {
+            let e = (round + k) % engines;
+            let start = std::time::Instant::now();
+            run(e);
+            if round > 0 {
+                times[e].push(start.elapsed().as_secs_f64() * 1e9);
+            }
+        }
+    }
+    times
 }
 
 /// Per engine the median of `times[engine]`, and the median over rounds
@@ -259,27 +267,16 @@ fn interleaved_compile(compilers: &[&str]) -> (String, Vec<f64>, Vec<f64>) {
     let engine = kiln_runtime::Engine::default();
     #[cfg(feature = "wasmtime")]
     let wasmtime_engine = wasmtime::Engine::default();
-    let mut times = vec![Vec::with_capacity(ROUNDS); compilers.len()];
-    for round in 0..ROUNDS + 1 {
-        for k in 0..compilers.len() {
-            let e = (round + k) % compilers.len();
-            let start = std::time::Instant::now();
-            match compilers[e] {
-                "kiln" => drop(black_box(
-                    kiln_runtime::Module::from_binary(&engine, black_box(PROGRAMS_WASM)).unwrap(),
-                )),
-                #[cfg(feature = "wasmtime")]
-                "wasmtime" => drop(black_box(
-                    wasmtime::Module::from_binary(&wasmtime_engine, black_box(PROGRAMS_WASM))
-                        .unwrap(),
-                )),
-                other => unreachable!("no compiler {other}"),
-            }
-            if round > 0 {
-                times[e].push(start.elapsed().as_secs_f64() * 1e9);
-            }
-        }
-    }
+    let times = rotating_rounds(compilers.len(), |e| match compilers[e] {
+        "kiln" => drop(black_box(
+            kiln_runtime::Module::from_binary(&engine, black_box(PROGRAMS_WASM)).unwrap(),
+        )),
+        #[cfg(feature = "wasmtime")]
+        "wasmtime" => drop(black_box(
+            wasmtime::Module::from_binary(&wasmtime_engine, black_box(PROGRAMS_WASM)).unwrap(),
+        )),
+        other => unreachable!("no compiler {other}"),
+    });
     paired_row("programs.wasm", &times)
 }
 
