@@ -16,6 +16,7 @@ use criterion::{Bencher, BenchmarkGroup, measurement::WallTime};
 use kiln_benches::{Subject, report, subjects};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How instances are allocated.
@@ -169,18 +170,32 @@ fn thread_cpu_time() -> Duration {
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
-/// `iters` runs of `work` spread over `threads` threads: the wall time
-/// and the threads' CPU time.
+/// Runs a thread takes from the shared count at a time in [`run_threads`].
+const CHUNK: u64 = 16;
+
+/// `iters` runs of `work` shared among `threads` threads: the wall time
+/// and the threads' CPU time. The threads take runs from a shared count
+/// [`CHUNK`] at a time, as a server hands requests to whichever thread is
+/// free: a static split would measure the slowest thread, and on a VM
+/// whose vCPUs run at different speeds for a while that is not the
+/// throughput of two threads.
 fn run_threads(work: &(dyn Fn() + Sync), threads: u64, iters: u64) -> (Duration, Duration) {
+    let next = AtomicU64::new(0);
+    let next = &next;
     let start = Instant::now();
     let cpu: Duration = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let n = iters / threads + u64::from(t < iters % threads);
+            .map(|_| {
                 s.spawn(move || {
                     let cpu = thread_cpu_time();
-                    for _ in 0..n {
-                        work();
+                    loop {
+                        let first = next.fetch_add(CHUNK, Ordering::Relaxed);
+                        if first >= iters {
+                            break;
+                        }
+                        for _ in first..(first + CHUNK).min(iters) {
+                            work();
+                        }
                     }
                     thread_cpu_time() - cpu
                 })
@@ -203,36 +218,92 @@ fn parallel(id: &str, work: &(dyn Fn() + Sync), threads: u64, iters: u64) -> Dur
 }
 
 /// Rounds of the interleaved thread-scaling measurement.
-const ROUNDS: usize = 21;
+const ROUNDS: usize = 41;
+
+/// The reference's 2-thread throughput ratio at or above which a round
+/// counts as one where the machine gave two threads two cores.
+const STEADY: f64 = 1.9;
+
+/// Two threads against one, measured interleaved with the reference.
+struct Scaling {
+    /// Median over rounds of the throughput ratio (2 threads / 1).
+    throughput: f64,
+    /// Median over rounds of the CPU time per run ratio (2 threads / 1).
+    cpu: f64,
+    /// Median over rounds of the reference's throughput ratio.
+    reference: f64,
+    /// The rounds in which the reference got at least [`STEADY`], and the
+    /// median throughput ratio of `work` over them.
+    steady: (usize, Option<f64>),
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied()
+}
 
 /// Two threads against one, interleaved: criterion measures the 1-thread
 /// and the 2-thread throughput seconds apart, and on a VM whose speed
 /// drifts (or that lends a vCPU elsewhere for a while) their ratio mixes
 /// scaling with drift. Here each round runs the same batch of `work`
 /// (about 10 ms on one thread, from `ns_per_run`) on one thread and on
-/// two, in alternating order; the result is the median over rounds of
-/// the throughput ratio (2 threads / 1) and of the CPU time per run
-/// ratio (2 threads / 1).
-fn interleaved_scaling(work: &(dyn Fn() + Sync), ns_per_run: f64) -> (f64, f64) {
-    let iters = ((10e6 / ns_per_run) as u64).clamp(1_000, 200_000);
-    run_threads(work, 2, iters);
-    let (mut throughput, mut cpu) = (Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        let order = if round % 2 == 0 { [1, 2] } else { [2, 1] };
-        let [(wall_a, cpu_a), (wall_b, cpu_b)] = order.map(|t| run_threads(work, t, iters));
-        let ((wall_one, cpu_one), (wall_two, cpu_two)) = if order[0] == 1 {
-            ((wall_a, cpu_a), (wall_b, cpu_b))
-        } else {
-            ((wall_b, cpu_b), (wall_a, cpu_a))
-        };
-        throughput.push(wall_one.as_secs_f64() / wall_two.as_secs_f64());
-        cpu.push(cpu_two.as_secs_f64() / cpu_one.as_secs_f64());
+/// two, and a batch of [`reference_work`] (from `reference_ns`) the same
+/// two ways, the four in a rotating order. So every round's ratio for
+/// `work` has a reference taken within milliseconds of it: what the
+/// machine gave two threads just then.
+fn interleaved_scaling(work: &(dyn Fn() + Sync), ns_per_run: f64, reference_ns: f64) -> Scaling {
+    let batch = |ns: f64| ((10e6 / ns) as u64).clamp(1_000, 200_000);
+    let subjects: [(&(dyn Fn() + Sync), u64); 2] = [
+        (work, batch(ns_per_run)),
+        (&reference_work, batch(reference_ns)),
+    ];
+    for (f, iters) in subjects {
+        run_threads(f, 2, iters);
     }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    (median(throughput), median(cpu))
+    // (subject, threads) in the order of the first round.
+    let runs = [(0, 1), (0, 2), (1, 1), (1, 2)];
+    let (mut throughput, mut cpu, mut reference, mut steady) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        // [subject][threads - 1] = (wall, cpu)
+        let mut measured = [[(Duration::ZERO, Duration::ZERO); 2]; 2];
+        for i in 0..runs.len() {
+            let (subject, threads) = runs[(i + round) % runs.len()];
+            let (f, iters) = subjects[subject];
+            measured[subject][threads as usize - 1] = run_threads(f, threads, iters);
+        }
+        let ratios = measured.map(|[(wall_one, cpu_one), (wall_two, cpu_two)]| {
+            (
+                wall_one.as_secs_f64() / wall_two.as_secs_f64(),
+                cpu_two.as_secs_f64() / cpu_one.as_secs_f64(),
+            )
+        });
+        throughput.push(ratios[0].0);
+        cpu.push(ratios[0].1);
+        reference.push(ratios[1].0);
+        if ratios[1].0 >= STEADY {
+            steady.push(ratios[0].0);
+        }
+    }
+    Scaling {
+        throughput: median(throughput).unwrap_or(f64::NAN),
+        cpu: median(cpu).unwrap_or(f64::NAN),
+        reference: median(reference).unwrap_or(f64::NAN),
+        steady: (steady.len(), median(steady)),
+    }
+}
+
+/// The wall time of one run of `work`, in nanoseconds, over about 20 ms.
+fn time_per_run(work: &dyn Fn()) -> f64 {
+    let start = Instant::now();
+    let mut runs = 0u32;
+    while start.elapsed() < Duration::from_millis(20) {
+        for _ in 0..100 {
+            work();
+        }
+        runs += 100;
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(runs)
 }
 
 /// CPU time per run of throughput benchmark `id`, in nanoseconds.
@@ -268,6 +339,7 @@ fn main() {
     });
     // Lines of the interleaved 2-thread comparison.
     let mut interleaved = Vec::new();
+    let reference_ns = time_per_run(&reference_work);
     for subject in &subjects {
         let module = subject.name;
         let runners = runners(subject);
@@ -298,10 +370,13 @@ fn main() {
         for (name, runner) in runners.iter().filter(|(n, _)| n.ends_with("pooling")) {
             let group = format!("throughput_{module}");
             if let Some(ns) = run.median_ns(&group, &format!("{name}_1threads")) {
-                let (throughput, cpu) = interleaved_scaling(&|| runner.cold_start(), ns);
+                let s = interleaved_scaling(&|| runner.cold_start(), ns, reference_ns);
                 let engine = name.trim_end_matches("_pooling");
+                let (n, steady) = s.steady;
+                let steady = steady.map_or("-".into(), |r| format!("{r:.2}x"));
                 interleaved.push(format!(
-                    "  {module:<10} {engine:<10} {throughput:>5.2}x   {cpu:>5.2}x"
+                    "  {module:<10} {engine:<10} {:>5.2}x   {:>5.2}x   {:>5.2}x   {n:>2}/{ROUNDS}  {steady:>6}",
+                    s.throughput, s.cpu, s.reference
                 ));
             }
         }
@@ -315,13 +390,6 @@ fn main() {
         });
     }
     group.finish();
-    if let Some(ns) = run.median_ns("throughput_reference", "reference_1threads") {
-        let (throughput, cpu) = interleaved_scaling(&reference_work, ns);
-        interleaved.push(format!(
-            "  {:<21} {throughput:>5.2}x   {cpu:>5.2}x   (arithmetic sharing nothing)",
-            "reference"
-        ));
-    }
     c.final_summary();
 
     // One row per module, figure and allocator; the throughput rows give
@@ -385,7 +453,13 @@ fn main() {
     }
     if !interleaved.is_empty() {
         println!(
-            "\n2 threads against 1 (pooling), {ROUNDS} interleaved rounds: throughput, and CPU time per run (medians of the rounds' ratios)"
+            "\n2 threads against 1 (pooling), {ROUNDS} interleaved rounds, each with the reference: medians of the rounds' ratios of\n\
+             throughput, CPU time per run, and the reference's throughput; then the rounds in which the reference got\n\
+             at least {STEADY}x (the machine gave two threads two cores), and the median throughput ratio over them"
+        );
+        println!(
+            "  {:<10} {:<10} {:>6}   {:>6}   {:>6}   {:>5}  {:>6}",
+            "module", "engine", "thru", "cpu", "ref", "steady", "thru"
         );
         for line in interleaved {
             println!("{line}");
