@@ -200,6 +200,59 @@ fn on_demand_reservations_beyond_those_kept() {
     }
 }
 
+/// A freed on-demand memory is reset in its kept reservation by copying
+/// back what was written, up to 64 KiB of pages, and by returning the
+/// written pages to the kernel beyond that: either way, the next memory
+/// to get the reservation starts from the module's data over zeroes,
+/// with or without an image.
+#[test]
+fn on_demand_reservations_reset_by_copying_and_by_discarding() {
+    const FILLER: &str = r#"(module
+      (memory (export "mem") 4)
+      (data (i32.const 100) "hello")
+      (data (i32.const 70000) "world")
+      (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+      (func (export "fill") (param i32 i32)
+        (memory.fill (local.get 0) (i32.const 0xaa) (local.get 1))))"#;
+    const NO_IMAGE_FILLER: &str = r#"(module
+      (import "env" "at" (global i32))
+      (memory (export "mem") 4)
+      (data (global.get 0) "hello")
+      (data (i32.const 70000) "world")
+      (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+      (func (export "fill") (param i32 i32)
+        (memory.fill (local.get 0) (i32.const 0xaa) (local.get 1))))"#;
+    let engine = Engine::default();
+    for wat in [FILLER, NO_IMAGE_FILLER] {
+        let module = Module::new(&engine, wat).unwrap();
+        // One byte, a few pages, then past the 64 KiB copied back (the
+        // fill covers "world" too), then the whole memory.
+        for len in [1, 3 << 12, 100 << 10, 4 << 16] {
+            for round in 0..3 {
+                let mut store = Store::new(&engine, ());
+                let instance = instantiate_module(&engine, &module, &mut store).unwrap();
+                let peek = typed::<i32, i32>(&mut store, instance, "peek");
+                let fill = typed::<(i32, i32), ()>(&mut store, instance, "fill");
+                let mem = instance.get_memory(&mut store, "mem").unwrap();
+                let data = mem.data(&store);
+                let context = format!("{len} bytes filled, round {round}");
+                assert_eq!(&data[100..105], b"hello", "{context}");
+                assert_eq!(&data[70000..70005], b"world", "{context}");
+                let nonzero = data
+                    .iter()
+                    .enumerate()
+                    .filter(|(at, b)| **b != 0 && !(100..105).contains(at))
+                    .filter(|(at, _)| !(70000..70005).contains(at))
+                    .count();
+                assert_eq!(nonzero, 0, "{context}");
+                let start = if len == 4 << 16 { 0 } else { 5000 };
+                fill.call(&mut store, (start, len)).unwrap();
+                assert_eq!(peek.call(&mut store, start + len - 1).unwrap(), 0xaa);
+            }
+        }
+    }
+}
+
 /// Modules loaded from precompiled files map their memory image straight
 /// from the file: instances see the data, their writes stay private (the
 /// file and later instances are unchanged), on demand and pooled.

@@ -208,10 +208,16 @@ pub enum Backing {
 
 /// How many freed reservations an on-demand allocator keeps for reuse. A
 /// kept reservation costs address space (a few GiB of the 128 TiB a
-/// process has) and no memory, as its written pages are dropped, so
-/// enough are kept for a host with a few hundred instances live at once
-/// to reuse them all, and never map an image twice.
+/// process has) and at most [`RESERVATION_KEEP_RESIDENT`] bytes of memory,
+/// so enough are kept for a host with a few hundred instances live at
+/// once to reuse them all, and never map an image twice.
 const RESERVATIONS_KEPT: usize = 256;
+
+/// Up to how many bytes of written pages a kept reservation gets back by
+/// copying, keeping them resident (the pooling allocator's default
+/// `linear_memory_keep_resident`): about 16 MiB at most over all kept
+/// reservations, and the next memory does not fault on them.
+const RESERVATION_KEEP_RESIDENT: usize = 64 << 10;
 
 /// Address-space reservations of freed on-demand memories, kept for the
 /// next memories: reusing one saves mapping and unmapping the reservation
@@ -303,10 +309,10 @@ impl ReservationCache {
     }
 
     /// Keeps `mmap`, whose first `accessible` bytes a memory with initial
-    /// contents `image` used, with its written pages dropped (back to
-    /// zero, or to the image, which stays mapped); or unmaps it when
-    /// enough are kept already or the reset fails. A memory nobody
-    /// `written` needs no dropping.
+    /// contents `image` used, with its written pages reset (back to zero,
+    /// or to the image, which stays mapped) by [`reset_written`]; or unmaps
+    /// it when enough are kept already or the reset fails. A memory nobody
+    /// `written` needs no reset.
     pub fn give(&self, mmap: Mmap, accessible: usize, image: Option<&MemoryImage>, written: bool) {
         if self.free.lock().unwrap_or_else(|e| e.into_inner()).len()
             >= RESERVATIONS_KEPT + RESERVATION_BATCH
@@ -316,10 +322,12 @@ impl ReservationCache {
         }
         let (ptr, len) = (mmap.as_ptr(), accessible);
         // Unwritten, the memory still holds what it was given (zero or
-        // the image): nothing to discard.
-        // SAFETY: the range is inside the mapping, which nothing refers to
-        // any more.
-        let discarded = !written || unsafe { mmap::discard(ptr, len) };
+        // the image): nothing to reset.
+        // SAFETY: the range is inside the mapping, readable and writable,
+        // with `image` mapped at its start if given, and nothing refers to
+        // it any more.
+        let discarded =
+            !written || unsafe { reset_written(ptr, len, image, RESERVATION_KEEP_RESIDENT) };
         let image = if discarded {
             // Anonymous pages read as zero again, the image's as the image.
             image.map(|i| i.id)
@@ -777,15 +785,9 @@ impl MemoryPool {
 
     /// Resets and frees slot `slot`, which has `accessible` bytes mapped
     /// and `image` (if any) mapped over them. A memory that was never
-    /// `written` (see `VMMemoryDefinition::written`) is freed as it is.
-    ///
-    /// Only pages the instance may have written are reset: the kernel's
-    /// page map tells which pages of the slot are private copies rather
-    /// than absent or still the image's shared pages. When they add up to
-    /// at most the keep-resident size, they are restored with a memory
-    /// copy (and stay resident); otherwise they are returned to the
-    /// kernel. An instance that wrote little costs no `madvise`, whose TLB
-    /// shootdowns would stall every other thread of the process.
+    /// `written` (see `VMMemoryDefinition::written`) is freed as it is;
+    /// one that was is reset by [`reset_written`], with the pool's
+    /// keep-resident size.
     pub fn deallocate(
         &self,
         slot: usize,
@@ -804,39 +806,9 @@ impl MemoryPool {
             });
             return;
         }
-        let dirty = PAGEMAP
-            .with(|pagemap| {
-                pagemap
-                    .as_ref()
-                    .and_then(|pagemap| dirty_pages(pagemap, base, accessible))
-            })
-            .unwrap_or_else(|| std::iter::once(0..accessible).collect());
-        let dirty_bytes: usize = dirty.iter().map(Range::len).sum();
-        let mut reset = true;
-        if dirty_bytes <= self.keep_resident {
-            for range in dirty {
-                // SAFETY: the range lies in the slot's accessible, writable
-                // part, and no instance refers to it any more.
-                let mem =
-                    unsafe { std::slice::from_raw_parts_mut(base.add(range.start), range.len()) };
-                mem.fill(0);
-                if let Some(image) = image {
-                    let start = image.offset.max(range.start);
-                    let bytes = image.bytes();
-                    let end = (image.offset + bytes.len()).min(range.end);
-                    if start < end {
-                        mem[start - range.start..end - range.start]
-                            .copy_from_slice(&bytes[start - image.offset..end - image.offset]);
-                    }
-                }
-            }
-        } else {
-            for range in dirty {
-                // SAFETY: within the slot; dropping private pages restores
-                // the image's (file-backed) or zero (anonymous) contents.
-                reset &= unsafe { mmap::discard(base.add(range.start), range.len()) };
-            }
-        }
+        // SAFETY: the slot is ours and no instance refers to it any more;
+        // `image` is what is mapped at its base.
+        let reset = unsafe { reset_written(base, accessible, image, self.keep_resident) };
         let slot = if reset {
             FreeSlot {
                 index: slot,
@@ -858,6 +830,63 @@ impl MemoryPool {
         };
         self.release_slot(slot);
     }
+}
+
+/// Restores the first `accessible` bytes at `base`, which an instance
+/// wrote, to their initial contents: `image`, if it is mapped there, over
+/// zeroes. Returns whether it could; if not, the range must be replaced.
+///
+/// Only pages the instance may have written are reset: the kernel's page
+/// map tells which pages are private copies rather than absent or still
+/// the image's shared pages. When they add up to at most `keep_resident`
+/// bytes, they are restored with a memory copy (and stay resident, so the
+/// next instance does not fault on them); otherwise they are returned to
+/// the kernel. An instance that wrote little costs no `madvise`, whose
+/// TLB shootdowns would stall every other thread of the process.
+///
+/// # Safety
+///
+/// The range must be mapped readable and writable, with `image` mapped at
+/// `base` if given, and nothing may refer to its contents any more.
+unsafe fn reset_written(
+    base: *mut u8,
+    accessible: usize,
+    image: Option<&MemoryImage>,
+    keep_resident: usize,
+) -> bool {
+    let dirty = PAGEMAP
+        .with(|pagemap| {
+            pagemap
+                .as_ref()
+                .and_then(|pagemap| dirty_pages(pagemap, base, accessible))
+        })
+        .unwrap_or_else(|| std::iter::once(0..accessible).collect());
+    let dirty_bytes: usize = dirty.iter().map(Range::len).sum();
+    let mut reset = true;
+    if dirty_bytes <= keep_resident {
+        for range in dirty {
+            // SAFETY: the range lies in the accessible, writable part, and
+            // nothing refers to it any more (the caller's contract).
+            let mem = unsafe { std::slice::from_raw_parts_mut(base.add(range.start), range.len()) };
+            mem.fill(0);
+            if let Some(image) = image {
+                let start = image.offset.max(range.start);
+                let bytes = image.bytes();
+                let end = (image.offset + bytes.len()).min(range.end);
+                if start < end {
+                    mem[start - range.start..end - range.start]
+                        .copy_from_slice(&bytes[start - image.offset..end - image.offset]);
+                }
+            }
+        }
+    } else {
+        for range in dirty {
+            // SAFETY: within the range; dropping private pages restores
+            // the image's (file-backed) or zero (anonymous) contents.
+            reset &= unsafe { mmap::discard(base.add(range.start), range.len()) };
+        }
+    }
+    reset
 }
 
 /// The byte ranges of `[base, base + len)` that may differ from their
