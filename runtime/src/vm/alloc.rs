@@ -310,7 +310,7 @@ impl ReservationCache {
 
     /// Keeps `mmap`, whose first `accessible` bytes a memory with initial
     /// contents `image` used, with its written pages reset (back to zero,
-    /// or to the image, which stays mapped) by [`reset_written`]; or unmaps
+    /// or to the image, which stays mapped) by `reset_written`; or unmaps
     /// it when enough are kept already or the reset fails. A memory nobody
     /// `written` needs no reset.
     pub fn give(&self, mmap: Mmap, accessible: usize, image: Option<&MemoryImage>, written: bool) {
@@ -786,7 +786,7 @@ impl MemoryPool {
     /// Resets and frees slot `slot`, which has `accessible` bytes mapped
     /// and `image` (if any) mapped over them. A memory that was never
     /// `written` (see `VMMemoryDefinition::written`) is freed as it is;
-    /// one that was is reset by [`reset_written`], with the pool's
+    /// one that was is reset by `reset_written`, with the pool's
     /// keep-resident size.
     pub fn deallocate(
         &self,
