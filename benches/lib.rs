@@ -124,6 +124,12 @@ pub struct Subject {
     pub args: &'static [i32],
 }
 
+/// The median of `v` (the upper one of an even count); `None` if empty.
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied()
+}
+
 /// The tiny module, the large one and the programs.
 pub fn subjects() -> [Subject; 3] {
     [

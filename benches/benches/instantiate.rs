@@ -13,7 +13,7 @@
 //! `cargo bench -p kiln-benches --bench instantiate [--features wasmtime]`
 
 use criterion::{Bencher, BenchmarkGroup, measurement::WallTime};
-use kiln_benches::{Subject, report, subjects};
+use kiln_benches::{Subject, median, report, subjects};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -251,11 +251,6 @@ struct Scaling {
     /// The rounds in which the reference got at least [`STEADY`], and the
     /// median throughput ratio of `work` over them.
     steady: (usize, Option<f64>),
-}
-
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied()
 }
 
 /// Two threads against one, interleaved: criterion measures the 1-thread

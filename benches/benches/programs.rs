@@ -249,10 +249,7 @@ fn rotating_rounds(engines: usize, mut run: impl FnMut(usize)) -> Vec<Vec<f64>> 
 /// Per engine the median of `times[engine]`, and the median over rounds
 /// of Kiln's time (engine 0) over each other engine's.
 fn paired_row(name: &str, times: &[Vec<f64>]) -> (String, Vec<f64>, Vec<f64>) {
-    fn median(mut v: Vec<f64>) -> f64 {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    }
+    let median = |v: Vec<f64>| kiln_benches::median(v).expect("at least one round");
     let medians = times.iter().map(|t| median(t.clone())).collect();
     let ratios = times[1..]
         .iter()

@@ -208,30 +208,29 @@ pub enum Backing {
 
 /// How many freed reservations an on-demand allocator keeps for reuse. A
 /// kept reservation costs address space (a few GiB of the 128 TiB a
-/// process has) and at most [`RESERVATION_KEEP_RESIDENT`] bytes of memory,
-/// so enough are kept for a host with a few hundred instances live at
-/// once to reuse them all, and never map an image twice.
+/// process has) and at most the pooling allocator's default
+/// `linear_memory_keep_resident` of memory (64 KiB: about 16 MiB over all
+/// kept reservations), so enough are kept for a host with a few hundred
+/// instances live at once to reuse them all, and never map an image twice.
 const RESERVATIONS_KEPT: usize = 256;
-
-/// Up to how many bytes of written pages a kept reservation gets back by
-/// copying, keeping them resident (the pooling allocator's default
-/// `linear_memory_keep_resident`): about 16 MiB at most over all kept
-/// reservations, and the next memory does not fault on them.
-const RESERVATION_KEEP_RESIDENT: usize = 64 << 10;
 
 /// Address-space reservations of freed on-demand memories, kept for the
 /// next memories: reusing one saves mapping and unmapping the reservation
-/// (several GiB of address space). A kept reservation holds no written
-/// pages: its first `accessible` bytes are readable and writable and read
-/// as zero, or as a memory image that is still mapped there (copy-on-write,
-/// its written pages dropped), which spares the next memory of the same
-/// module mapping it again; the rest is inaccessible.
+/// (several GiB of address space). A kept reservation's first
+/// `accessible` bytes are readable and writable and read as zero, or as a
+/// memory image that is still mapped there (copy-on-write), which spares
+/// the next memory of the same module mapping it again; the rest is
+/// inaccessible. What a memory wrote is reset as in a pooled slot: up to
+/// `keep_resident` bytes of written pages copied back (and kept), more
+/// given back to the kernel.
 ///
 /// New reservations are made `RESERVATION_BATCH` at a time, with one
 /// system call, and handed out one by one.
 pub struct ReservationCache {
     /// Bytes per reservation.
     size: usize,
+    /// Bytes of written pages reset by copying (see `reset_written`).
+    keep_resident: usize,
     free: Mutex<Vec<Kept>>,
 }
 
@@ -254,6 +253,7 @@ impl ReservationCache {
         let size = (reservation + config.get_memory_guard_size()).div_ceil(page) * page;
         ReservationCache {
             size: size as usize,
+            keep_resident: PoolingAllocationConfig::default().get_linear_memory_keep_resident(),
             free: Mutex::new(Vec::new()),
         }
     }
@@ -326,10 +326,9 @@ impl ReservationCache {
         // SAFETY: the range is inside the mapping, readable and writable,
         // with `image` mapped at its start if given, and nothing refers to
         // it any more.
-        let discarded =
-            !written || unsafe { reset_written(ptr, len, image, RESERVATION_KEEP_RESIDENT) };
-        let image = if discarded {
-            // Anonymous pages read as zero again, the image's as the image.
+        let reset = !written || unsafe { reset_written(ptr, len, image, self.keep_resident) };
+        let image = if reset {
+            // Back to zeroes with the image, which stays mapped, over them.
             image.map(|i| i.id)
         // SAFETY: as above; the range becomes fresh zero pages.
         } else if unsafe { remap_anonymous(ptr, len, true) }.is_ok() {
